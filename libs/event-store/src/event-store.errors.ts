@@ -1,0 +1,30 @@
+import type { ExpectedRevision } from './event-store.port';
+
+/** The stream was not at the revision the writer expected. */
+export class WrongExpectedVersionError extends Error {
+  override readonly name = 'WrongExpectedVersionError';
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    /** The stream's current revision, or 'no-stream'. */
+    readonly actual: number | 'no-stream',
+  ) {
+    super(`stream ${stream}: expected revision ${String(expected)}, actual ${String(actual)}`);
+  }
+}
+
+/** The store cannot be reached or written (server down, disk full, file unwritable). */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+  }
+}
+
+/** An event id was reused for a different event (not an idempotent retry). */
+export class DuplicateEventIdError extends Error {
+  override readonly name = 'DuplicateEventIdError';
+  constructor(readonly eventId: string, readonly stream: string) {
+    super(`event id ${eventId} was already used for a different event (appending to ${stream})`);
+  }
+}

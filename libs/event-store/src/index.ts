@@ -1,0 +1,5 @@
+export * from './event-store.port';
+export * from './event-store.errors';
+export { expectedRevisionHolds } from './expected-revision';
+export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
+export { isSqlitePosition } from './sqlite/sqlite-positions';

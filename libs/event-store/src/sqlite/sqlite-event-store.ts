@@ -1,0 +1,303 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DuplicateEventIdError, StoreUnavailableError, WrongExpectedVersionError } from '../event-store.errors';
+import type {
+  AppendResult,
+  EventStore,
+  EventSubscription,
+  ExpectedRevision,
+  NewEvent,
+  Position,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+} from '../event-store.port';
+import { expectedRevisionHolds } from '../expected-revision';
+import { decodeSqlitePosition, encodeSqlitePosition } from './sqlite-positions';
+import { SqliteSubscription } from './sqlite-subscription';
+
+export interface SqliteEventStoreOptions {
+  /**
+   * How often an idle subscription looks for events appended by *other*
+   * processes sharing the file. Appends made through this instance wake
+   * subscribers at once.
+   */
+  pollIntervalMs?: number;
+}
+
+interface EventRow {
+  position: number;
+  event_id: string;
+  stream: string;
+  revision: number;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+}
+
+interface PendingAppend {
+  stream: string;
+  events: NewEvent[];
+  expected: ExpectedRevision;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS events (
+    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id    TEXT    NOT NULL UNIQUE,
+    stream      TEXT    NOT NULL,
+    revision    INTEGER NOT NULL,
+    type        TEXT    NOT NULL,
+    data        TEXT    NOT NULL,
+    metadata    TEXT    NOT NULL,
+    recorded_at TEXT    NOT NULL,
+    UNIQUE (stream, revision)
+  );
+`;
+
+const MAX_PAGE = 10_000;
+
+/** SQLite error codes that mean "the store cannot take writes now", not "your request is wrong". */
+const UNAVAILABLE_CODES = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|NOTADB|CORRUPT|PERM)/;
+
+/**
+ * The embedded event store: one SQLite file in WAL mode.
+ *
+ * Durability: synchronous=FULL makes every commit fsync the WAL, so an append
+ * whose promise resolved survives kill -9 and power loss. To keep that from
+ * capping throughput at one fsync per event, appends arriving in the same turn
+ * of the event loop are written in one transaction (group commit), each inside
+ * its own savepoint so that one append's WrongExpectedVersion does not undo its
+ * neighbours.
+ *
+ * Ordering: SQLite admits one writer at a time (across processes too), so the
+ * AUTOINCREMENT position is assigned in commit order and a reader can never
+ * see position N+1 before N. That is what makes "read after my last position"
+ * a gap-free subscription.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly statements: ReturnType<SqliteEventStore['prepare']>;
+  private pending: PendingAppend[] = [];
+  private flushScheduled = false;
+  private readonly subscriptions = new Set<SqliteSubscription>();
+  private readonly pollIntervalMs: number;
+  private closed = false;
+
+  constructor(readonly file: string, options: SqliteEventStoreOptions = {}) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 50;
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    // Other processes (a second instance, the CLI) may hold the write lock briefly.
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.statements = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      insert: db.prepare(
+        `INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      currentRevision: db.prepare(`SELECT MAX(revision) AS revision FROM events WHERE stream = ?`),
+      byEventId: db.prepare(`SELECT stream, revision FROM events WHERE event_id = ?`),
+      idsFrom: db.prepare(
+        `SELECT event_id, revision, position FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+      ),
+      readStream: db.prepare(
+        `SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+      ),
+      readAll: db.prepare(`SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?`),
+      head: db.prepare(`SELECT MAX(position) AS position FROM events`),
+    };
+  }
+
+  append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('the event store is closed'));
+    if (events.length === 0) return Promise.reject(new RangeError('append needs at least one event'));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ stream, events, expected, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate, not a microtask: lets every request that arrived in this
+        // I/O phase join the batch before we pay for the fsync.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const recordedAt = new Date().toISOString();
+    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+    const appendOne = this.db.transaction((p: PendingAppend) => this.appendNow(p, recordedAt));
+    try {
+      this.db.transaction(() => {
+        for (const p of batch) {
+          try {
+            outcomes.push({ ok: true, result: appendOne(p) });
+          } catch (error) {
+            if (!isRequestError(error)) throw error;
+            outcomes.push({ ok: false, error });
+          }
+        }
+      })();
+    } catch (error) {
+      const failure = toStoreError(error);
+      for (const p of batch) p.reject(failure);
+      return;
+    }
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i];
+      if (outcome.ok) p.resolve(outcome.result);
+      else p.reject(outcome.error);
+    });
+    if (outcomes.some((o) => o.ok)) for (const s of this.subscriptions) s.wake();
+  }
+
+  /** Runs inside a savepoint: throwing undoes this append only. */
+  private appendNow({ stream, events, expected }: PendingAppend, recordedAt: string): AppendResult {
+    const s = this.statements;
+    const row = s.currentRevision.get(stream) as { revision: number | null };
+    const current = row.revision ?? 'no-stream';
+
+    const earlier = s.byEventId.get(events[0].id) as { stream: string; revision: number } | undefined;
+    if (earlier) return this.replayedAppend(stream, events, expected, current, earlier);
+
+    if (!expectedRevisionHolds(expected, current)) throw new WrongExpectedVersionError(stream, expected, current);
+    let revision = current === 'no-stream' ? -1 : current;
+    let position = 0;
+    for (const e of events) {
+      revision += 1;
+      try {
+        const info = s.insert.run(e.id, stream, revision, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata), recordedAt);
+        position = Number(info.lastInsertRowid);
+      } catch (error) {
+        if (isUniqueViolation(error, 'event_id')) throw new DuplicateEventIdError(e.id, stream);
+        throw error;
+      }
+    }
+    return { revision, position: encodeSqlitePosition(position) };
+  }
+
+  /**
+   * The first event id is already in the log. If the whole batch sits there in
+   * order, at the revision the caller expected, this is a retry of an append
+   * that succeeded: answer as the original did. Anything else is a conflict.
+   */
+  private replayedAppend(
+    stream: string,
+    events: NewEvent[],
+    expected: ExpectedRevision,
+    current: number | 'no-stream',
+    earlier: { stream: string; revision: number },
+  ): AppendResult {
+    const rows = this.statements.idsFrom.all(stream, earlier.revision, events.length) as Array<{
+      event_id: string;
+      revision: number;
+      position: number;
+    }>;
+    const sameBatch =
+      earlier.stream === stream && rows.length === events.length && rows.every((r, i) => r.event_id === events[i].id);
+    const before = earlier.revision === 0 ? 'no-stream' : earlier.revision - 1;
+    if (sameBatch && expectedRevisionHolds(expected, before)) {
+      const last = rows[rows.length - 1];
+      return { revision: last.revision, position: encodeSqlitePosition(last.position) };
+    }
+    if (!expectedRevisionHolds(expected, current)) throw new WrongExpectedVersionError(stream, expected, current);
+    throw new DuplicateEventIdError(events[0].id, stream);
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const rows = this.guard(
+      () => this.statements.readStream.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as EventRow[],
+    );
+    return rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return this.readAllSync(options.after, options.limit ?? 1000);
+  }
+
+  /** Synchronous page read, shared by readAll and subscriptions. */
+  readAllSync(after: Position | undefined, limit: number): RecordedEvent[] {
+    const from = after === undefined ? 0 : decodeSqlitePosition(after);
+    const rows = this.guard(() => this.statements.readAll.all(from, Math.min(Math.max(limit, 1), MAX_PAGE)) as EventRow[]);
+    return rows.map(toRecorded);
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): EventSubscription {
+    if (options.after !== undefined) decodeSqlitePosition(options.after); // reject a malformed position now, not later
+    const subscription = new SqliteSubscription(
+      (after) => this.readAllSync(after, 500),
+      options.after,
+      this.pollIntervalMs,
+      () => this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async headPosition(): Promise<Position | null> {
+    const row = this.guard(() => this.statements.head.get() as { position: number | null });
+    return row.position === null ? null : encodeSqlitePosition(row.position);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush(); // acknowledge what was already accepted before closing the file
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    this.db.close();
+  }
+
+  private guard<T>(read: () => T): T {
+    if (this.closed) throw new StoreUnavailableError('the event store is closed');
+    try {
+      return read();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    stream: row.stream,
+    revision: row.revision,
+    position: encodeSqlitePosition(row.position),
+    type: row.type,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    metadata: JSON.parse(row.metadata) as RecordedEvent['metadata'],
+    recordedAt: row.recorded_at,
+  };
+}
+
+function isRequestError(error: unknown): boolean {
+  return error instanceof WrongExpectedVersionError || error instanceof DuplicateEventIdError;
+}
+
+function isUniqueViolation(error: unknown, column: string): boolean {
+  return error instanceof Error && (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && error.message.includes(column);
+}
+
+function toStoreError(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) {
+    return new StoreUnavailableError(`the embedded event store cannot be used: ${(error as Error).message}`, error);
+  }
+  return error;
+}
