@@ -16,7 +16,7 @@ export class WrongExpectedVersionError extends Error {
 /** The store cannot be reached or written (server down, disk full, file unwritable). */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
-  constructor(message: string, readonly cause?: unknown) {
+  constructor(message: string, override readonly cause?: unknown) {
     super(message);
   }
 }
