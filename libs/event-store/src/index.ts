@@ -3,3 +3,4 @@ export * from './event-store.errors';
 export { expectedRevisionHolds } from './expected-revision';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
 export { isSqlitePosition } from './sqlite/sqlite-positions';
+export { openEventStore, type EventStoreChoice } from './open-event-store';

@@ -99,6 +99,12 @@ describe('an entry', () => {
       given([signed]).when({ ...correct, changes: {} }).thenThrows(InvalidCommandError);
     });
 
+    it('refuses to remove a required field with null', () => {
+      given([signed])
+        .when({ ...correct, changes: { title: null } })
+        .thenThrows(InvalidCommandError, (e) => expect(e.field).toBe('changes.title'));
+    });
+
     it('refuses a correction that breaks a rule spanning fields', () => {
       given([signed]).when({ ...correct, changes: { parties: ['UA', 'UA'] } }).thenThrows(InvalidCommandError);
     });

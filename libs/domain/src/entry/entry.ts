@@ -8,7 +8,7 @@ import {
 } from '../domain.errors';
 import { applyChanges } from './entry-changes';
 import { KIND_OF_RECORDED_EVENT, RECORDED_EVENT_OF_KIND, type EntryEvent, type EntryRecorded } from './entry.events';
-import type { EntryChanges, EntryDetails } from './entry.types';
+import { OPTIONAL_FIELDS, type EntryChanges, type EntryDetails } from './entry.types';
 
 /** Record one development. Its kind picks the event: RecordAnnouncement etc. are this command per kind. */
 export interface RecordEntry {
@@ -82,6 +82,11 @@ function correct(command: CorrectEntry, state: EntryState): EntryEvent[] {
     throw new StaleRevisionError(command.entryId, command.expectedRevision, current.revision);
   }
   if (Object.keys(command.changes).length === 0) throw new InvalidCommandError('changes', 'must change at least one field');
+  for (const [field, value] of Object.entries(command.changes)) {
+    if (value === null && !OPTIONAL_FIELDS.has(field)) {
+      throw new InvalidCommandError(`changes.${field}`, 'is required and cannot be removed with null');
+    }
+  }
   assertInvariants(command.entryId, applyChanges(current.details, command.changes));
   return [
     {

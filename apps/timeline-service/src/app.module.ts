@@ -1,0 +1,18 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { AppConfig } from './config/app-config';
+import { EntriesModule } from './entries/entries.module';
+import { HealthController } from './health/health.controller';
+import { SeedingModule } from './seeding/seeding.module';
+import { StoreModule } from './store/store.module';
+import { TimelinesModule } from './timelines/timelines.module';
+
+@Module({})
+export class AppModule {
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [StoreModule.register(config), TimelinesModule, EntriesModule, SeedingModule],
+      controllers: [HealthController],
+    };
+  }
+}

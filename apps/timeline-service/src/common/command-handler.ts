@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import {
+  WrongExpectedVersionError,
+  type AppendResult,
+  type EventStore,
+  type RecordedEvent,
+} from '@timeline/event-store';
+import type { CommandContext } from './command-context';
+import { metadataOf } from './command-context';
+
+export interface Decider<Command, Event extends { type: string; data: object }, State> {
+  decide(command: Command, state: State): Event[];
+  evolve(state: State, event: Event): State;
+  initialState(): State;
+  /** Event types this decider folds; others in its stream (future kinds) are passed over. */
+  eventTypes: ReadonlySet<string>;
+}
+
+export interface Handled<State> {
+  /** The stream as it was when the decision was made. */
+  history: RecordedEvent[];
+  state: State;
+  /** null when the decision was that nothing needs to happen (an idempotent retry). */
+  appended: AppendResult | null;
+}
+
+const ATTEMPTS = 5;
+
+/**
+ * Load, decide, append at the revision we decided on. If another writer got
+ * there first the store says WrongExpectedVersion and we decide again on the
+ * new state: the domain then answers as it should (a stale If-Match, an
+ * already-opened timeline, a retry that needs nothing).
+ */
+export async function handleCommand<Command, Event extends { type: string; data: object }, State>(
+  store: EventStore,
+  stream: string,
+  decider: Decider<Command, Event, State>,
+  command: Command,
+  context: CommandContext,
+): Promise<Handled<State>> {
+  for (let attempt = 1; ; attempt++) {
+    const history = await store.readStream(stream);
+    const state = history
+      .filter((e) => decider.eventTypes.has(e.type))
+      .reduce((s, e) => decider.evolve(s, { type: e.type, data: e.data } as Event), decider.initialState());
+    const events = decider.decide(command, state);
+    if (events.length === 0) return { history, state, appended: null };
+    const expected = history.length === 0 ? 'no-stream' : history[history.length - 1].revision;
+    try {
+      const appended = await store.append(
+        stream,
+        events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data as Record<string, unknown>, metadata: metadataOf(context) })),
+        expected,
+      );
+      return { history, state, appended };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError) || attempt >= ATTEMPTS) throw error;
+    }
+  }
+}

@@ -1,0 +1,15 @@
+/** If-Match is required to change an entry (RFC 6585: 428 Precondition Required). */
+export class PreconditionRequiredError extends Error {
+  override readonly name = 'PreconditionRequiredError';
+  constructor(readonly header: string) {
+    super(`${header} is required: send the entry's ETag (e.g. ${header}: "3") to say which revision you are changing`);
+  }
+}
+
+/** A header whose value is malformed. */
+export class InvalidHeaderError extends Error {
+  override readonly name = 'InvalidHeaderError';
+  constructor(readonly header: string, readonly problem: string) {
+    super(`header ${header} ${problem}`);
+  }
+}

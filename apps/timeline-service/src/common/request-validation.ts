@@ -1,0 +1,56 @@
+import { ValidationPipe } from '@nestjs/common';
+import { plainToInstance, type ClassConstructor } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+
+export interface FieldProblem {
+  /** Path of the offending field, e.g. `items.0.description` or `changes.title`. */
+  field: string;
+  problems: string[];
+}
+
+/** A request that failed validation; nothing was appended. Mapped to 400 by DomainErrorFilter. */
+export class RequestValidationError extends Error {
+  override readonly name = 'RequestValidationError';
+  constructor(readonly problems: FieldProblem[]) {
+    super(problems.flatMap((p) => p.problems).join('; '));
+  }
+}
+
+const OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true } as const;
+
+export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldProblem[] {
+  return errors.flatMap((error) => {
+    const field = prefix ? `${prefix}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => withPath(message, error.property, field));
+    const nested = flattenValidationErrors(error.children ?? [], field);
+    return own.length > 0 ? [{ field, problems: own }, ...nested] : nested;
+  });
+}
+
+/** class-validator names the property; we name the whole path, so nested problems are unambiguous. */
+function withPath(message: string, property: string, field: string): string {
+  if (message.startsWith(`${property} `)) return `${field}${message.slice(property.length)}`;
+  if (message.startsWith(`property ${property} `)) return `${field}${message.slice(`property ${property}`.length)}`;
+  if (message.startsWith('nested property')) return `${field} must be an object`;
+  return `${field}: ${message}`;
+}
+
+/** Validates a plain value into a DTO instance, or throws RequestValidationError naming each field. */
+export function validateInto<T extends object>(type: ClassConstructor<T>, plain: unknown, prefix = ''): T {
+  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
+    throw new RequestValidationError([{ field: prefix || 'body', problems: [`${prefix || 'body'} must be a JSON object`] }]);
+  }
+  const instance = plainToInstance(type, plain);
+  const errors = validateSync(instance, OPTIONS);
+  if (errors.length > 0) throw new RequestValidationError(flattenValidationErrors(errors, prefix));
+  return instance;
+}
+
+/** The global pipe: whitelist, forbid unknown fields, transform, and our error shape. */
+export function requestValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    ...OPTIONS,
+    transform: true,
+    exceptionFactory: (errors) => new RequestValidationError(flattenValidationErrors(errors)),
+  });
+}

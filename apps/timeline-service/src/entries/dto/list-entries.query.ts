@@ -1,0 +1,31 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ENTRY_KINDS, type EntryKind } from '@timeline/domain';
+import { IsActorId, IsOccurredOn } from '../../common/validators';
+
+export class ListEntriesQuery {
+  @IsOptional() @IsIn(ENTRY_KINDS)
+  kind?: EntryKind;
+
+  @IsOptional() @IsActorId()
+  actor?: string;
+
+  @IsOptional() @IsOccurredOn()
+  from?: string;
+
+  @IsOptional() @IsOccurredOn()
+  to?: string;
+
+  @IsOptional() @IsIn(['asc', 'desc'])
+  order?: 'asc' | 'desc';
+
+  // Query strings are text: only this field is converted, and only digits pass.
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  limit?: number;
+
+  @IsOptional() @IsString() @MaxLength(512)
+  cursor?: string;
+
+  @IsOptional() @IsIn(['true', 'false'])
+  includeRetracted?: 'true' | 'false';
+}

@@ -1,0 +1,70 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { Command, type CommandContext } from '../common/command-context';
+import { etagOf, parseIfMatch } from '../common/if-match';
+import { EntryIdParam, SlugParam } from '../common/route-params';
+import { CorrectEntryDto } from './dto/correct-entry.dto';
+import { ListEntriesQuery } from './dto/list-entries.query';
+import type { RecordEntryDto } from './dto/record-entry.dto';
+import { RetractEntryDto } from './dto/retract-entry.dto';
+import { EntriesService } from './entries.service';
+import { RecordEntryPipe } from './record-entry.pipe';
+
+@Controller()
+export class EntriesController {
+  constructor(private readonly entries: EntriesService) {}
+
+  @Post('timelines/:slug/entries')
+  record(@Param('slug', SlugParam) slug: string, @Body(RecordEntryPipe) body: RecordEntryDto, @Command() context: CommandContext) {
+    return this.entries.record(slug, body, context);
+  }
+
+  @Get('timelines/:slug/entries')
+  list(@Param('slug', SlugParam) slug: string, @Query() query: ListEntriesQuery) {
+    return this.entries.list({
+      timeline: slug,
+      kind: query.kind,
+      actor: query.actor,
+      from: query.from,
+      to: query.to,
+      order: query.order ?? 'asc',
+      limit: query.limit ?? 50,
+      cursor: query.cursor,
+      includeRetracted: query.includeRetracted === 'true',
+    });
+  }
+
+  @Get('entries/:id')
+  get(@Param('id', EntryIdParam) id: string, @Res({ passthrough: true }) response: Response) {
+    const entry = this.entries.get(id);
+    response.setHeader('ETag', etagOf(entry.revision));
+    return entry;
+  }
+
+  @Patch('entries/:id')
+  async correct(
+    @Param('id', EntryIdParam) id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Body() body: CorrectEntryDto,
+    @Command() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const written = await this.entries.correct(id, parseIfMatch(ifMatch, true), body.changes, body.reason, context);
+    response.setHeader('ETag', etagOf(written.revision));
+    return written;
+  }
+
+  @Post('entries/:id/retraction')
+  @HttpCode(200)
+  async retract(
+    @Param('id', EntryIdParam) id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Body() body: RetractEntryDto,
+    @Command() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const written = await this.entries.retract(id, parseIfMatch(ifMatch, false), body.reason, context);
+    response.setHeader('ETag', etagOf(written.revision));
+    return written;
+  }
+}

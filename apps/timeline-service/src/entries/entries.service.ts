@@ -1,0 +1,123 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  decideEntry,
+  ENTRY_EVENT_TYPES,
+  entryStream,
+  EntryNotFoundError,
+  evolveEntry,
+  initialEntryState,
+  InvalidCommandError,
+  type EntryChanges,
+  type EntryCommand,
+  type EntryDetails,
+  type EntryEvent,
+  type EntryState,
+} from '@timeline/domain';
+import type { EventStore, Position } from '@timeline/event-store';
+import { Projector, SqliteReadModel, type EntryListQuery, type EntryPage, type EntryView } from '@timeline/projections';
+import { randomUUID } from 'node:crypto';
+import { handleCommand, type Decider } from '../common/command-handler';
+import type { CommandContext } from '../common/command-context';
+import { awaitProjection } from '../common/read-your-writes';
+import { validateInto } from '../common/request-validation';
+import { EVENT_STORE } from '../store/store.tokens';
+import { TimelinesService } from '../timelines/timelines.service';
+import { CHANGES_DTO_OF_KIND } from './dto/correct-entry.dto';
+import type { RecordEntryDto } from './dto/record-entry.dto';
+
+const entryDecider: Decider<EntryCommand, EntryEvent, EntryState> = {
+  decide: decideEntry,
+  evolve: evolveEntry,
+  initialState: initialEntryState,
+  eventTypes: ENTRY_EVENT_TYPES,
+};
+
+export interface EntryWritten {
+  entryId: string;
+  revision: number;
+  position: Position;
+}
+
+@Injectable()
+export class EntriesService {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly readModel: SqliteReadModel,
+    private readonly projector: Projector,
+    private readonly timelines: TimelinesService,
+  ) {}
+
+  async record(timeline: string, dto: RecordEntryDto, context: CommandContext): Promise<EntryWritten> {
+    await this.timelines.assertExists(timeline);
+    const entryId = dto.entryId ?? randomUUID();
+    const details = toDetails(dto);
+    await this.assertRelatedExist(details.relatedTo);
+    const { history, appended } = await handleCommand(
+      this.store,
+      entryStream(entryId),
+      entryDecider,
+      { type: 'RecordEntry', entryId, timeline, details },
+      context,
+    );
+    // A retry of a recording that succeeded answers as the original did.
+    const position = appended?.position ?? history[0].position;
+    await awaitProjection(this.projector, position);
+    return { entryId, revision: 0, position };
+  }
+
+  async correct(entryId: string, expectedRevision: number, changes: Record<string, unknown>, reason: string, context: CommandContext) {
+    const kind = (await this.load(entryId)).details.kind;
+    // The kind decides which fields exist, so the changes are validated only now.
+    const checked = plain(validateInto(CHANGES_DTO_OF_KIND[kind], changes, 'changes')) as EntryChanges;
+    return this.write(entryId, { type: 'CorrectEntry', entryId, expectedRevision, changes: checked, reason }, context);
+  }
+
+  retract(entryId: string, expectedRevision: number | undefined, reason: string, context: CommandContext) {
+    return this.write(entryId, { type: 'RetractEntry', entryId, expectedRevision, reason }, context);
+  }
+
+  get(entryId: string): EntryView {
+    const entry = this.readModel.entry(entryId);
+    if (!entry) throw new EntryNotFoundError(entryId);
+    return entry;
+  }
+
+  list(query: EntryListQuery): EntryPage & { position: Position | null } {
+    this.timelines.get(query.timeline); // 404 for an unknown timeline, not an empty page
+    // One synchronous read: the page and the checkpoint describe the same moment.
+    return { ...this.readModel.entries(query), position: this.readModel.checkpoint() };
+  }
+
+  private async write(entryId: string, command: EntryCommand, context: CommandContext): Promise<EntryWritten> {
+    const { appended } = await handleCommand(this.store, entryStream(entryId), entryDecider, command, context);
+    // Corrections and retractions always append (or throw), never answer "nothing to do".
+    await awaitProjection(this.projector, appended!.position);
+    return { entryId, revision: appended!.revision, position: appended!.position };
+  }
+
+  private async load(entryId: string): Promise<Extract<EntryState, { entryId: string }>> {
+    const history = await this.store.readStream(entryStream(entryId));
+    const state = history
+      .filter((e) => ENTRY_EVENT_TYPES.has(e.type))
+      .reduce((s, e) => evolveEntry(s, { type: e.type, data: e.data } as EntryEvent), initialEntryState());
+    if (state.status === 'none') throw new EntryNotFoundError(entryId);
+    return state;
+  }
+
+  private async assertRelatedExist(relatedTo: string[]): Promise<void> {
+    for (const [i, id] of relatedTo.entries()) {
+      const events = await this.store.readStream(entryStream(id), { maxCount: 1 });
+      if (events.length === 0) throw new InvalidCommandError(`relatedTo.${i}`, `refers to unknown entry ${id}`);
+    }
+  }
+}
+
+/** DTO instances to plain data: what is stored, and what a retry is compared with. */
+function toDetails(dto: RecordEntryDto): EntryDetails {
+  const { entryId: _entryId, ...fields } = plain(dto) as RecordEntryDto;
+  return { ...fields, sources: fields.sources ?? [], tags: fields.tags ?? [], relatedTo: fields.relatedTo ?? [] } as EntryDetails;
+}
+
+function plain(value: object): unknown {
+  return JSON.parse(JSON.stringify(value));
+}

@@ -1,0 +1,57 @@
+import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { openEventStore, type EventStore } from '@timeline/event-store';
+import { Projector, SqliteReadModel } from '@timeline/projections';
+import { join } from 'node:path';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG, EVENT_STORE } from './store.tokens';
+
+@Global()
+@Module({})
+export class StoreModule implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Store');
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly readModel: SqliteReadModel,
+    private readonly projector: Projector,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: StoreModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        // The one place an adapter is chosen: KurrentDB when a connection string
+        // is configured, the embedded SQLite store otherwise.
+        {
+          provide: EVENT_STORE,
+          useFactory: () =>
+            openEventStore({
+              connectionString: config.eventStoreConnectionString,
+              sqliteFile: join(config.dataDir, 'events.sqlite'),
+            }),
+        },
+        { provide: SqliteReadModel, useFactory: () => new SqliteReadModel(config.readModelFile) },
+        {
+          provide: Projector,
+          inject: [EVENT_STORE, SqliteReadModel],
+          useFactory: (store: EventStore, readModel: SqliteReadModel) => new Projector(store, readModel, new Logger('Projector')),
+        },
+      ],
+      exports: [APP_CONFIG, EVENT_STORE, SqliteReadModel, Projector],
+    };
+  }
+
+  onModuleInit(): void {
+    const where = this.config.eventStoreConnectionString ? 'KurrentDB' : `SQLite in ${this.config.dataDir}`;
+    this.logger.log(`event store: ${where}; read model: ${this.config.readModelFile}`);
+    this.projector.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.projector.stop();
+    await this.store.close();
+    this.readModel.close();
+  }
+}

@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  decideTimeline,
+  evolveTimeline,
+  initialTimelineState,
+  timelineStream,
+  TimelineNotFoundError,
+  type TimelineCommand,
+  type TimelineEvent,
+  type TimelineState,
+} from '@timeline/domain';
+import type { EventStore, Position } from '@timeline/event-store';
+import { Projector, SqliteReadModel, type TimelineView } from '@timeline/projections';
+import { handleCommand, type Decider } from '../common/command-handler';
+import type { CommandContext } from '../common/command-context';
+import { EVENT_STORE } from '../store/store.tokens';
+import { awaitProjection } from '../common/read-your-writes';
+
+const timelineDecider: Decider<TimelineCommand, TimelineEvent, TimelineState> = {
+  decide: decideTimeline,
+  evolve: evolveTimeline,
+  initialState: initialTimelineState,
+  eventTypes: new Set(['TimelineOpened']),
+};
+
+@Injectable()
+export class TimelinesService {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly readModel: SqliteReadModel,
+    private readonly projector: Projector,
+  ) {}
+
+  async open(slug: string, title: string, description: string, context: CommandContext): Promise<{ slug: string; position: Position }> {
+    const { appended } = await handleCommand(
+      this.store,
+      timelineStream(slug),
+      timelineDecider,
+      { type: 'OpenTimeline', slug, title, description },
+      context,
+    );
+    // decideTimeline never answers "nothing to do": a second open is a conflict.
+    const position = appended!.position;
+    await awaitProjection(this.projector, position);
+    return { slug, position };
+  }
+
+  list(): TimelineView[] {
+    return this.readModel.timelines();
+  }
+
+  get(slug: string): TimelineView {
+    const timeline = this.readModel.timeline(slug);
+    if (!timeline) throw new TimelineNotFoundError(slug);
+    return timeline;
+  }
+
+  /** Commands check the log, not the read model, which may lag behind another instance's writes. */
+  async assertExists(slug: string): Promise<void> {
+    const events = await this.store.readStream(timelineStream(slug), { maxCount: 1 });
+    if (events.length === 0) throw new TimelineNotFoundError(slug);
+  }
+}

@@ -1,0 +1,5 @@
+export * from './read-model/entry-view';
+export { SqliteReadModel } from './read-model/sqlite-read-model';
+export { InvalidCursorError, type EntryListQuery, type EntryPage } from './read-model/entry-queries';
+export type { EntryChange } from './read-model/timeline.projection';
+export { Projector, type ProjectorLogger, type RebuildProgress } from './projector/projector';

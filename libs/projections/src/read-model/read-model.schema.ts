@@ -1,0 +1,40 @@
+/**
+ * The read model's tables. It can always be rebuilt from the log, which is why
+ * it is a separate file with relaxed durability (see SqliteReadModel).
+ */
+export const READ_MODEL_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS checkpoint (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    position TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS timelines (
+    slug            TEXT PRIMARY KEY,
+    title           TEXT NOT NULL,
+    description     TEXT NOT NULL,
+    entry_count     INTEGER NOT NULL DEFAULT 0,
+    retracted_count INTEGER NOT NULL DEFAULT 0,
+    opened_at       TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    position        TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS entries (
+    entry_id          TEXT PRIMARY KEY,
+    timeline          TEXT NOT NULL,
+    kind              TEXT NOT NULL,
+    occurred_on       TEXT NOT NULL,
+    -- position of the recording event: the tie-break "in recording order"
+    recorded_position TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    body              TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS entries_by_date ON entries (timeline, occurred_on, recorded_position);
+  CREATE INDEX IF NOT EXISTS entries_by_kind ON entries (timeline, kind, occurred_on, recorded_position);
+  CREATE TABLE IF NOT EXISTS entry_actors (
+    entry_id TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    PRIMARY KEY (entry_id, actor)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS entry_actors_by_actor ON entry_actors (actor, entry_id);
+`;
+
+export const READ_MODEL_TABLES = ['checkpoint', 'timelines', 'entries', 'entry_actors'] as const;

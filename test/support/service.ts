@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../apps/timeline-service/src/app.factory';
+import { loadConfig } from '../../apps/timeline-service/src/config/app-config';
+
+export interface RunningService {
+  url: string;
+  dataDir: string;
+  app: NestExpressApplication;
+  /** Closes the app; keeps the data unless `keepData` is false. */
+  stop(options?: { removeData?: boolean }): Promise<void>;
+}
+
+/** The real service, on a random port, over a temporary SQLite store. */
+export async function startService(env: Record<string, string> = {}, dataDir?: string): Promise<RunningService> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'timeline-e2e-'));
+  const config = loadConfig({ SEED_ON_START: 'false', ...env, DATA_DIR: dir, PORT: '0' });
+  const app = await createApp(config, { logger: ['error'] });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    dataDir: dir,
+    app,
+    async stop({ removeData = true } = {}) {
+      await app.close();
+      if (removeData) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
