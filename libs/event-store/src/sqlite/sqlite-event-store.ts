@@ -88,6 +88,8 @@ export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new Set<SqliteSubscription>();
   private readonly pollIntervalMs: number;
   private closed = false;
+  /** Transactions committed: with group commit, far fewer than appends. */
+  commits = 0;
 
   constructor(readonly file: string, options: SqliteEventStoreOptions = {}) {
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
@@ -118,6 +120,14 @@ export class SqliteEventStore implements EventStore {
       ),
       readAll: db.prepare(`SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?`),
       head: db.prepare(`SELECT MAX(position) AS position FROM events`),
+    };
+  }
+
+  /** The settings durability rests on, for tests and health reports. */
+  durability(): { journalMode: string; synchronous: number } {
+    return {
+      journalMode: this.db.pragma('journal_mode', { simple: true }) as string,
+      synchronous: this.db.pragma('synchronous', { simple: true }) as number,
     };
   }
 
@@ -154,6 +164,7 @@ export class SqliteEventStore implements EventStore {
           }
         }
       })();
+      this.commits++;
     } catch (error) {
       const failure = toStoreError(error);
       for (const p of batch) p.reject(failure);

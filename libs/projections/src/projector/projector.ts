@@ -1,4 +1,4 @@
-import type { EventStore, EventSubscription, Position } from '@timeline/event-store';
+import type { EventStore, EventSubscription, Position, RecordedEvent } from '@timeline/event-store';
 import type { SqliteReadModel } from '../read-model/sqlite-read-model';
 import type { EntryChange } from '../read-model/timeline.projection';
 
@@ -113,7 +113,7 @@ export class Projector {
       try {
         this.subscription = this.store.subscribeToAll({ after: this.readModel.checkpoint() ?? undefined });
         for await (const batch of this.subscription) {
-          const changes = this.readModel.apply(batch);
+          const changes = this.applyBatch(batch);
           this.lastError = null;
           this.release();
           if (changes.length > 0) this.publish(changes);
@@ -126,6 +126,29 @@ export class Projector {
         await this.subscription?.close();
         if (!this.stopped) await new Promise((r) => setTimeout(r, this.retryDelayMs));
       }
+    }
+  }
+
+  /**
+   * One transaction per batch is what makes replay fast. If the batch fails,
+   * apply its events one by one so that everything before the failing event
+   * is applied, and the checkpoint stops right before it.
+   */
+  private applyBatch(batch: RecordedEvent[]): EntryChange[] {
+    try {
+      return this.readModel.apply(batch);
+    } catch {
+      const changes: EntryChange[] = [];
+      for (const event of batch) {
+        try {
+          changes.push(...this.readModel.apply([event]));
+        } catch (error) {
+          this.release();
+          if (changes.length > 0) this.publish(changes);
+          throw error;
+        }
+      }
+      return changes;
     }
   }
 
