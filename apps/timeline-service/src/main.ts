@@ -7,7 +7,26 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const app = await createApp(config);
   await app.listen(config.port, config.host);
-  new Logger('Main').log(`timeline service listening on http://${config.host}:${config.port}`);
+  const logger = new Logger('Main');
+  logger.log(`timeline service listening on http://${config.host}:${config.port}`);
+
+  // Nest's own shutdown hooks re-raise the signal after closing, which makes the
+  // exit look like a crash to supervisors. Close everything, then exit 0.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: closing`);
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(`shutdown failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 main().catch((error: unknown) => {
