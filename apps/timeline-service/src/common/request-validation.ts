@@ -1,4 +1,4 @@
-import { ValidationPipe } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
@@ -38,7 +38,8 @@ function withPath(message: string, property: string, field: string): string {
 /** Validates a plain value into a DTO instance, or throws RequestValidationError naming each field. */
 export function validateInto<T extends object>(type: ClassConstructor<T>, plain: unknown, prefix = ''): T {
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
-    throw new RequestValidationError([{ field: prefix || 'body', problems: [`${prefix || 'body'} must be a JSON object`] }]);
+    if (!prefix) throw notAnObject();
+    throw new RequestValidationError([{ field: prefix, problems: [`${prefix} must be a JSON object`] }]);
   }
   const instance = plainToInstance(type, plain);
   const errors = validateSync(instance, OPTIONS);
@@ -46,9 +47,20 @@ export function validateInto<T extends object>(type: ClassConstructor<T>, plain:
   return instance;
 }
 
+const notAnObject = () =>
+  new RequestValidationError([{ field: 'body', problems: ['body must be a JSON object (content-type: application/json)'] }]);
+
 /** The global pipe: whitelist, forbid unknown fields, transform, and our error shape. */
+class RequestValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // An array would be validated key by key ("0 should not exist"): say what is really wrong.
+    if (metadata.type === 'body' && (value === null || typeof value !== 'object' || Array.isArray(value))) throw notAnObject();
+    return super.transform(value, metadata);
+  }
+}
+
 export function requestValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new RequestValidationPipe({
     ...OPTIONS,
     transform: true,
     exceptionFactory: (errors) => new RequestValidationError(flattenValidationErrors(errors)),

@@ -1,5 +1,5 @@
 import { isOccurredOn } from '@timeline/domain';
-import { Matches, ValidateBy, type ValidationOptions } from 'class-validator';
+import { Matches, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
 
 export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const ACTOR_ID = /^[A-Z][A-Z0-9_-]{0,31}$/;
@@ -36,3 +36,11 @@ export const IsLowercaseUuid = (options: ValidationOptions = {}) =>
 
 /** At least one non-space character: a title of spaces is no title. */
 export const HasText = () => Matches(/\S/, { message: '$property must contain text, not only spaces' });
+
+/**
+ * Optional, but not nullable: an absent field is skipped, a null one is
+ * validated (and refused). class-validator's IsOptional lets null through,
+ * which would store nulls the domain's types do not allow. Corrections add
+ * IsOptional on top (PartialType), where null means "remove this field".
+ */
+export const Optional = () => ValidateIf((_object, value) => value !== undefined);

@@ -51,7 +51,7 @@ export class EntriesService {
     await this.timelines.assertExists(timeline);
     const entryId = dto.entryId ?? randomUUID();
     const details = toDetails(dto);
-    await this.assertRelatedExist(details.relatedTo);
+    await this.assertRelatedExist(details.relatedTo.filter((id) => id !== entryId)); // a self-reference is the domain's to refuse
     const { history, appended } = await handleCommand(
       this.store,
       entryStream(entryId),

@@ -26,7 +26,7 @@ export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
   readonly field = 'cursor';
   constructor() {
-    super('cursor is not a cursor this service issued');
+    super('cursor must be the nextCursor of a previous page');
   }
 }
 

@@ -2,7 +2,6 @@ import { Type } from 'class-transformer';
 import {
   IsInt,
   IsNumber,
-  IsOptional,
   IsPositive,
   IsString,
   IsUrl,
@@ -12,7 +11,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { CURRENCY, HasText, IsOccurredOn, KEBAB } from '../../common/validators';
+import { CURRENCY, HasText, Optional, IsOccurredOn, KEBAB } from '../../common/validators';
 
 export class MoneyDto {
   @IsNumber({ allowNaN: false, allowInfinity: false }) @IsPositive() @Max(1e15)
@@ -26,13 +25,13 @@ export class SourceDto {
   @IsString() @Length(1, 300) @HasText()
   title!: string;
 
-  @IsOptional() @IsString() @Length(1, 200)
+  @Optional() @IsString() @Length(1, 200)
   publisher?: string;
 
-  @IsOptional() @IsString() @MaxLength(2000) @IsUrl({ protocols: ['http', 'https'], require_protocol: true })
+  @Optional() @IsString() @MaxLength(2000) @IsUrl({ protocols: ['http', 'https'], require_protocol: true })
   url?: string;
 
-  @IsOptional() @IsOccurredOn()
+  @Optional() @IsOccurredOn()
   publishedOn?: string;
 }
 
@@ -43,6 +42,6 @@ export class DeliveryItemDto {
   @IsString() @Length(1, 500) @HasText()
   description!: string;
 
-  @IsOptional() @IsInt() @Min(1) @Max(1e9)
+  @Optional() @IsInt() @Min(1) @Max(1e9)
   quantity?: number;
 }

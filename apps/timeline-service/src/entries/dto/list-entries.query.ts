@@ -1,4 +1,4 @@
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ENTRY_KINDS, type EntryKind } from '@timeline/domain';
 import { IsActorId, IsOccurredOn } from '../../common/validators';
@@ -19,8 +19,9 @@ export class ListEntriesQuery {
   @IsOptional() @IsIn(['asc', 'desc'])
   order?: 'asc' | 'desc';
 
-  // Query strings are text: only this field is converted, and only digits pass.
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  // Query strings are text: only plain digits become a number ("1e1", "0x10", " 1" stay text and fail IsInt).
+  @IsOptional() @Transform(({ value }) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value))
+  @IsInt() @Min(1) @Max(500)
   limit?: number;
 
   @IsOptional() @IsString() @MaxLength(512)

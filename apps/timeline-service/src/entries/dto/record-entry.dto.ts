@@ -6,7 +6,6 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsOptional,
   IsString,
   Length,
   Matches,
@@ -16,7 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ANNOUNCEMENT_STAGES, type AnnouncementStage } from '@timeline/domain';
-import { HasText, IsActorId, IsLowercaseUuid, IsOccurredOn, KEBAB } from '../../common/validators';
+import { HasText, Optional, IsActorId, IsLowercaseUuid, IsOccurredOn, KEBAB } from '../../common/validators';
 import { DeliveryItemDto, MoneyDto, SourceDto } from './entry-parts.dto';
 
 /** The fields every kind of entry has. Shape only; rules across fields live in the domain. */
@@ -27,21 +26,21 @@ export class EntryFieldsDto {
   @IsString() @Length(1, 200) @HasText()
   title!: string;
 
-  @IsOptional() @IsString() @MaxLength(4000)
+  @Optional() @IsString() @MaxLength(4000)
   summary?: string;
 
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ArrayUnique() @IsActorId({ each: true })
   actors!: string[];
 
-  @IsOptional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => SourceDto)
+  @Optional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => SourceDto)
   sources?: SourceDto[];
 
-  @IsOptional() @IsArray() @ArrayMaxSize(20) @ArrayUnique()
+  @Optional() @IsArray() @ArrayMaxSize(20) @ArrayUnique()
   @IsString({ each: true }) @Length(1, 40, { each: true })
   @Matches(KEBAB, { each: true, message: 'each of $property must be lowercase-kebab, like security-accord' })
   tags?: string[];
 
-  @IsOptional() @IsArray() @ArrayMaxSize(20) @ArrayUnique() @IsLowercaseUuid({ each: true })
+  @Optional() @IsArray() @ArrayMaxSize(20) @ArrayUnique() @IsLowercaseUuid({ each: true })
   relatedTo?: string[];
 }
 
@@ -52,7 +51,7 @@ export class AnnouncementFieldsDto extends EntryFieldsDto {
   @IsIn(ANNOUNCEMENT_STAGES)
   stage!: AnnouncementStage;
 
-  @IsOptional() @ValidateNested() @Type(() => MoneyDto)
+  @Optional() @ValidateNested() @Type(() => MoneyDto)
   pledge?: MoneyDto;
 }
 
@@ -63,10 +62,10 @@ export class SigningFieldsDto extends EntryFieldsDto {
   @IsString() @Length(1, 200) @HasText()
   instrument!: string;
 
-  @IsOptional() @IsString() @Length(1, 200)
+  @Optional() @IsString() @Length(1, 200)
   place?: string;
 
-  @IsOptional() @IsInt() @Min(1) @Max(100)
+  @Optional() @IsInt() @Min(1) @Max(100)
   termYears?: number;
 }
 
@@ -80,10 +79,10 @@ export class DeliveryFieldsDto extends EntryFieldsDto {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(50) @ValidateNested({ each: true }) @Type(() => DeliveryItemDto)
   items!: DeliveryItemDto[];
 
-  @IsOptional() @ValidateNested() @Type(() => MoneyDto)
+  @Optional() @ValidateNested() @Type(() => MoneyDto)
   value?: MoneyDto;
 
-  @IsOptional() @IsString() @Length(1, 64) @HasText()
+  @Optional() @IsString() @Length(1, 64) @HasText()
   channel?: string;
 }
 
@@ -91,17 +90,17 @@ export class DeliveryFieldsDto extends EntryFieldsDto {
 export class RecordAnnouncementDto extends AnnouncementFieldsDto {
   @IsIn(['announcement']) kind!: 'announcement';
   /** Client-chosen id: makes retries safe. */
-  @IsOptional() @IsLowercaseUuid() entryId?: string;
+  @Optional() @IsLowercaseUuid() entryId?: string;
 }
 export class RecordSigningDto extends SigningFieldsDto {
   @IsIn(['signing']) kind!: 'signing';
   /** Client-chosen id: makes retries safe. */
-  @IsOptional() @IsLowercaseUuid() entryId?: string;
+  @Optional() @IsLowercaseUuid() entryId?: string;
 }
 export class RecordDeliveryDto extends DeliveryFieldsDto {
   @IsIn(['delivery']) kind!: 'delivery';
   /** Client-chosen id: makes retries safe. */
-  @IsOptional() @IsLowercaseUuid() entryId?: string;
+  @Optional() @IsLowercaseUuid() entryId?: string;
 }
 
 export type RecordEntryDto = RecordAnnouncementDto | RecordSigningDto | RecordDeliveryDto;

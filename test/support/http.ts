@@ -1,0 +1,194 @@
+/**
+ * Small helpers for the HTTP e2e tests: a fetch wrapper that always returns
+ * the status, headers and parsed body, valid request bodies per entry kind,
+ * and assertions for the error shape
+ * {statusCode, error, code, message, errors?: [{field, problems}]}.
+ */
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+export interface Reply<T = any> {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or the raw text when the body is not JSON. */
+  body: T;
+}
+
+export interface RequestOptions {
+  /** Serialised with JSON.stringify and sent as application/json. */
+  json?: unknown;
+  /** Sent as is (for malformed or oversized bodies); content-type defaults to application/json. */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Api {
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<Reply<T>>;
+  get<T = any>(path: string, headers?: Record<string, string>): Promise<Reply<T>>;
+  post<T = any>(path: string, json?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
+  patch<T = any>(path: string, json?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
+  /** GET /health's `head`: the position of the last event in the log, or null. */
+  head(): Promise<string | null>;
+}
+
+export function apiAt(baseUrl: string): Api {
+  async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<Reply<T>> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    let body: string | undefined;
+    if (options.raw !== undefined) body = options.raw;
+    else if (options.json !== undefined) body = JSON.stringify(options.json);
+    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+      headers['content-type'] = 'application/json';
+    }
+    const response = await fetch(baseUrl + path, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    if ((response.headers.get('content-type') ?? '').includes('json') && text !== '') parsed = JSON.parse(text);
+    return { status: response.status, headers: response.headers, body: parsed as T };
+  }
+  return {
+    request,
+    get: (path, headers) => request('GET', path, { headers }),
+    post: (path, json, headers) => request('POST', path, { json, headers }),
+    patch: (path, json, headers) => request('PATCH', path, { json, headers }),
+    async head() {
+      const health = await request<{ head: string | null }>('GET', '/health');
+      if (health.status !== 200) throw new Error(`GET /health answered ${health.status}`);
+      return health.body.head;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Unique names and valid bodies
+
+let counter = 0;
+
+/** A slug no other test uses: prefix-<n>-<random>. */
+export function uniqueSlug(prefix = 't'): string {
+  counter += 1;
+  return `${prefix}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export type Body = Record<string, any>;
+
+/** A valid announcement, with a pledge. */
+export function announcement(overrides: Body = {}): Body {
+  return {
+    kind: 'announcement',
+    occurredOn: '2024-06-13',
+    title: 'Japan pledges 4.5 billion dollars for Ukraine in 2024',
+    summary: 'Announced at the G7 summit in Apulia.',
+    actors: ['JP', 'UA'],
+    sources: [{ title: 'Japan Increases Its Support for Ukraine', url: 'https://example.org/japan-ukraine', publishedOn: '2024-08-07' }],
+    tags: ['financial-aid'],
+    announcer: 'JP',
+    stage: 'announced',
+    pledge: { amount: 4_500_000_000, currency: 'USD' },
+    ...overrides,
+  };
+}
+
+/** A valid signing, with a term and a place. */
+export function signing(overrides: Body = {}): Body {
+  return {
+    kind: 'signing',
+    occurredOn: '2024-06-13',
+    title: 'Japan and Ukraine sign a ten-year support accord',
+    actors: ['JP', 'UA'],
+    parties: ['JP', 'UA'],
+    instrument: 'Accord on Support for Ukraine and Cooperation',
+    place: 'Apulia, Italy',
+    termYears: 10,
+    ...overrides,
+  };
+}
+
+/** A valid delivery, with items, a value and a channel. */
+export function delivery(overrides: Body = {}): Body {
+  return {
+    kind: 'delivery',
+    occurredOn: '2022-03',
+    title: 'Japan sends bulletproof vests and helmets to Ukraine',
+    actors: ['JP', 'UA'],
+    supplier: 'JP',
+    recipient: 'UA',
+    items: [
+      { category: 'body-armour', description: 'Bulletproof vests', quantity: 1900 },
+      { category: 'helmets', description: 'Helmets' },
+    ],
+    value: { amount: 1_000_000, currency: 'JPY' },
+    channel: 'SDF transport aircraft',
+    ...overrides,
+  };
+}
+
+export const builderOf = { announcement, signing, delivery } as const;
+
+// ---------------------------------------------------------------------------
+// Setup shortcuts that assert as they go
+
+/** POST /timelines with a fresh slug; returns the slug. */
+export async function openTimeline(api: Api, prefix = 't', title = 'A timeline'): Promise<string> {
+  const slug = uniqueSlug(prefix);
+  const reply = await api.post('/timelines', { slug, title });
+  if (reply.status !== 201) throw new Error(`opening ${slug} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+  return slug;
+}
+
+export interface Written {
+  entryId: string;
+  revision: number;
+  position: string;
+}
+
+/** POST /timelines/:slug/entries, expecting 201. */
+export async function recordEntry(api: Api, slug: string, body: Body): Promise<Written> {
+  const reply = await api.post<Written>(`/timelines/${slug}/entries`, body);
+  if (reply.status !== 201) throw new Error(`recording into ${slug} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+  return reply.body;
+}
+
+// ---------------------------------------------------------------------------
+// Error shape
+
+export interface FieldProblem {
+  field: string;
+  problems: string[];
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  code: string;
+  message: string;
+  errors?: FieldProblem[];
+}
+
+/** The reply is an error of the documented shape with this status (and code, when given). */
+export function expectError(reply: Reply, status: number, code?: string): ErrorBody {
+  expect({ status: reply.status, body: reply.body }).toMatchObject({
+    status,
+    body: {
+      statusCode: status,
+      error: expect.any(String),
+      code: code ?? expect.any(String),
+      message: expect.any(String),
+    },
+  });
+  return reply.body as ErrorBody;
+}
+
+/**
+ * The reply is a 400 (or the given status) whose `errors` names `field`, with
+ * at least one problem whose message names the field too.
+ */
+export function expectFieldError(reply: Reply, field: string, status = 400): FieldProblem {
+  const body = expectError(reply, status);
+  const fields = (body.errors ?? []).map((e) => e.field);
+  expect({ status: reply.status, fields }).toEqual({ status, fields: expect.arrayContaining([field]) });
+  const problem = body.errors!.find((e) => e.field === field)!;
+  expect(problem.problems.length).toBeGreaterThan(0);
+  expect(problem.problems.join(' | ')).toContain(field);
+  return problem;
+}
