@@ -152,18 +152,11 @@ export async function recordEntry(api: Api, slug: string, body: Body): Promise<W
 // ---------------------------------------------------------------------------
 // Error shape
 
-export interface FieldProblem {
-  field: string;
-  problems: string[];
-}
-
-export interface ErrorBody {
-  statusCode: number;
-  error: string;
-  code: string;
-  message: string;
-  errors?: FieldProblem[];
-}
+// The documented error shape, from the one place that produces it.
+import type { ErrorBody } from '../../apps/timeline-service/src/common/domain-error.filter';
+import type { FieldProblem } from '../../apps/timeline-service/src/common/request-validation';
+export type { ErrorBody } from '../../apps/timeline-service/src/common/domain-error.filter';
+export type { FieldProblem } from '../../apps/timeline-service/src/common/request-validation';
 
 /** The reply is an error of the documented shape with this status (and code, when given). */
 export function expectError(reply: Reply, status: number, code?: string): ErrorBody {
