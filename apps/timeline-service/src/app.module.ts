@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppConfig } from './config/app-config';
 import { EntriesModule } from './entries/entries.module';
 import { HealthController } from './health/health.controller';
+import { LiveModule } from './live/live.module';
 import { SeedingModule } from './seeding/seeding.module';
 import { StoreModule } from './store/store.module';
 import { TimelinesModule } from './timelines/timelines.module';
@@ -11,7 +12,7 @@ export class AppModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [StoreModule.register(config), TimelinesModule, EntriesModule, SeedingModule],
+      imports: [StoreModule.register(config), TimelinesModule, EntriesModule, SeedingModule, LiveModule],
       controllers: [HealthController],
     };
   }

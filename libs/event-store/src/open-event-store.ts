@@ -5,6 +5,8 @@ export interface EventStoreChoice {
   /** When set, KurrentDB; otherwise the embedded store in `sqliteFile`. */
   connectionString?: string | null;
   sqliteFile: string;
+  /** Embedded store: how often to look for events appended by other processes. */
+  pollIntervalMs?: number;
 }
 
 /** Picks the adapter. KurrentDB's gRPC client is loaded only when it is used. */
@@ -14,5 +16,5 @@ export function openEventStore(choice: EventStoreChoice): EventStore {
     const { KurrentDbEventStore } = require('./kurrentdb/kurrentdb-event-store') as typeof import('./kurrentdb/kurrentdb-event-store');
     return KurrentDbEventStore.fromConnectionString(choice.connectionString);
   }
-  return new SqliteEventStore(choice.sqliteFile);
+  return new SqliteEventStore(choice.sqliteFile, { pollIntervalMs: choice.pollIntervalMs });
 }

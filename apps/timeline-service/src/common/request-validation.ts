@@ -54,7 +54,11 @@ const notAnObject = () =>
 class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     // An array would be validated key by key ("0 should not exist"): say what is really wrong.
-    if (metadata.type === 'body' && (value === null || typeof value !== 'object' || Array.isArray(value))) throw notAnObject();
+    // Only where a DTO class is expected; socket payloads are checked by their handlers.
+    const expectsDto = typeof metadata.metatype === 'function' && metadata.metatype !== Object;
+    if (metadata.type === 'body' && expectsDto && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw notAnObject();
+    }
     return super.transform(value, metadata);
   }
 }

@@ -29,6 +29,15 @@ class Environment {
 
   @IsOptional() @IsString() @MinLength(1)
   SEED_DIR?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  LIVE_MAX_QUEUED?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  LIVE_MAX_REPLAY?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(5) @Max(60_000)
+  POLL_INTERVAL_MS?: number;
 }
 
 export interface AppConfig {
@@ -40,6 +49,12 @@ export interface AppConfig {
   eventStoreConnectionString: string | null;
   seedOnStart: boolean;
   seedDir: string;
+  /** Messages waiting for one live client before it is told to resync. */
+  liveMaxQueued: number;
+  /** Missed changes a resuming live client may be replayed; beyond, resync_required. */
+  liveMaxReplay: number;
+  /** How often the embedded store looks for events written by other processes. */
+  pollIntervalMs: number;
 }
 
 export class InvalidConfigError extends Error {
@@ -63,10 +78,24 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     seedOnStart: values.SEED_ON_START ?? true,
     // npm start and npm test run from the repository root, where seeds/ lives.
     seedDir: resolve(values.SEED_DIR ?? 'seeds'),
+    liveMaxQueued: values.LIVE_MAX_QUEUED ?? 5000,
+    liveMaxReplay: values.LIVE_MAX_REPLAY ?? 2000,
+    pollIntervalMs: values.POLL_INTERVAL_MS ?? 50,
   };
 }
 
-const KEYS = ['PORT', 'HOST', 'DATA_DIR', 'READ_MODEL_FILE', 'EVENTSTORE_CONNECTION_STRING', 'SEED_ON_START', 'SEED_DIR'];
+const KEYS = [
+  'PORT',
+  'HOST',
+  'DATA_DIR',
+  'READ_MODEL_FILE',
+  'EVENTSTORE_CONNECTION_STRING',
+  'SEED_ON_START',
+  'SEED_DIR',
+  'LIVE_MAX_QUEUED',
+  'LIVE_MAX_REPLAY',
+  'POLL_INTERVAL_MS',
+];
 
 function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
   const out: Record<string, string> = {};

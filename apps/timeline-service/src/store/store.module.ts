@@ -30,6 +30,7 @@ export class StoreModule implements OnModuleInit, OnApplicationShutdown {
             openEventStore({
               connectionString: config.eventStoreConnectionString,
               sqliteFile: join(config.dataDir, 'events.sqlite'),
+              pollIntervalMs: config.pollIntervalMs,
             }),
         },
         { provide: SqliteReadModel, useFactory: () => new SqliteReadModel(config.readModelFile) },

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { listEntries, type EntryListQuery, type EntryPage } from './entry-queries';
 import type { EntryView, TimelineView } from './entry-view';
-import { READ_MODEL_SCHEMA, READ_MODEL_TABLES } from './read-model.schema';
+import { READ_MODEL_SCHEMA, READ_MODEL_TABLES, READ_MODEL_VERSION } from './read-model.schema';
 import { projectEvent, type EntryChange, type ProjectionTarget } from './timeline.projection';
 
 interface TimelineRow {
@@ -41,7 +41,7 @@ export class SqliteReadModel {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.exec(READ_MODEL_SCHEMA);
+    this.migrate();
     const db = this.db;
     this.statements = {
       checkpoint: db.prepare(`SELECT position FROM checkpoint WHERE id = 1`),
@@ -65,6 +65,10 @@ export class SqliteReadModel {
       ),
       clearActors: db.prepare(`DELETE FROM entry_actors WHERE entry_id = ?`),
       addActor: db.prepare(`INSERT OR IGNORE INTO entry_actors (entry_id, actor) VALUES (?, ?)`),
+      saveChange: db.prepare(`INSERT INTO changes (position, timeline, type, entry) VALUES (?, ?, ?, ?)`),
+      changesSince: db.prepare(
+        `SELECT position, timeline, type, entry FROM changes WHERE timeline = ? AND position > ? ORDER BY position LIMIT ?`,
+      ),
     };
     this.cachedCheckpoint = this.readCheckpoint();
   }
@@ -82,7 +86,10 @@ export class SqliteReadModel {
     this.db.transaction(() => {
       for (const event of fresh) {
         const change = projectEvent(this.target, event);
-        if (change) changes.push(change);
+        if (change) {
+          this.statements.saveChange.run(change.position, change.timeline, change.type, JSON.stringify(change.entry));
+          changes.push(change);
+        }
       }
       this.statements.saveCheckpoint.run(fresh[fresh.length - 1].position);
     })();
@@ -116,6 +123,17 @@ export class SqliteReadModel {
     return listEntries(this.db, query);
   }
 
+  /** Changes to one timeline strictly after `after`, in log order: what a resuming live client missed. */
+  changesSince(timeline: string, after: Position | null, limit: number): EntryChange[] {
+    const rows = this.statements.changesSince.all(timeline, after ?? '', limit) as Array<{
+      position: string;
+      timeline: string;
+      type: EntryChange['type'];
+      entry: string;
+    }>;
+    return rows.map((r) => ({ position: r.position, timeline: r.timeline, type: r.type, entry: JSON.parse(r.entry) as EntryView }));
+  }
+
   /**
    * SHA-256 over every table in a fixed order: equal digests mean equal read
    * models, which is how a rebuild proves it reproduced the original.
@@ -134,6 +152,17 @@ export class SqliteReadModel {
 
   close(): void {
     this.db.close();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version !== READ_MODEL_VERSION) {
+      this.db.transaction(() => {
+        for (const table of READ_MODEL_TABLES) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
+        this.db.exec(READ_MODEL_SCHEMA);
+        this.db.pragma(`user_version = ${READ_MODEL_VERSION}`);
+      })();
+    }
   }
 
   private readCheckpoint(): Position | null {

@@ -1,0 +1,21 @@
+import { IsString, Length, Matches } from 'class-validator';
+import { IsSlug, Optional } from '../../common/validators';
+
+/** A position as the API hands them out: the embedded store's, or KurrentDB's commit-prepare pair. */
+export const POSITION = /^\d{20}(-\d{20})?$/;
+
+export class SubscribeMessage {
+  @IsString() @Length(1, 64) @IsSlug()
+  timeline!: string;
+
+  @Optional() @IsString() @Matches(POSITION, { message: 'after must be a position given by the API, such as 00000000000000000042' })
+  after?: string;
+}
+
+export class UnsubscribeMessage {
+  @IsString() @Length(1, 64) @IsSlug()
+  timeline!: string;
+}
+
+/** Live messages are small; anything larger is refused before it is even parsed into a DTO. */
+export const MAX_MESSAGE_BYTES = 2048;

@@ -1,0 +1,142 @@
+import { Inject, Logger, type BeforeApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Ack,
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage as OnMessage,
+  WebSocketGateway,
+  WebSocketServer,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+} from '@nestjs/websockets';
+import { Projector, SqliteReadModel } from '@timeline/projections';
+import type { Namespace, Socket } from 'socket.io';
+import type { AppConfig } from '../config/app-config';
+import { RequestValidationError, validateInto } from '../common/request-validation';
+import { APP_CONFIG } from '../store/store.tokens';
+import { MAX_MESSAGE_BYTES, SubscribeMessage, UnsubscribeMessage } from './dto/live-messages.dto';
+import { liveClientOf, queuedPackets } from './live-client';
+import { LiveSubscriptions } from './live-subscriptions';
+
+type Reply = (answer: LiveAnswer) => void;
+type LiveAnswer =
+  | { ok: true; position?: string | null }
+  | { ok: false; error: { code: 'invalid' | 'not_found' | 'resync_required' | 'internal'; message: string } };
+
+/**
+ * The live feed, socket.io namespace /live. Clients `subscribe` to timelines
+ * and receive `update`s; see LiveSubscriptions for the delivery guarantee.
+ * Every payload is validated and answered by ack; nothing a client sends can
+ * throw out of a handler.
+ */
+@WebSocketGateway({ namespace: '/live', maxHttpBufferSize: 64 * 1024 })
+export class LiveGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
+  @WebSocketServer() private readonly namespace!: Namespace;
+  private readonly logger = new Logger('Live');
+  private readonly subscriptions: LiveSubscriptions;
+  private stopListening: (() => void) | null = null;
+  private closing = false;
+
+  constructor(
+    private readonly readModel: SqliteReadModel,
+    private readonly projector: Projector,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.subscriptions = new LiveSubscriptions(readModel, { maxQueued: config.liveMaxQueued, maxReplay: config.liveMaxReplay });
+  }
+
+  onModuleInit(): void {
+    this.stopListening = this.projector.onChanges((changes) => this.subscriptions.publish(changes));
+  }
+
+  onModuleDestroy(): void {
+    this.stopListening?.();
+  }
+
+  handleConnection(socket: Socket): void {
+    if (this.closing) socket.disconnect(true);
+  }
+
+  handleDisconnect(socket: Socket): void {
+    this.subscriptions.drop(socket.id);
+  }
+
+  @OnMessage('subscribe')
+  subscribe(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown, @Ack() ack?: Reply): void {
+    const reply = replyTo(ack);
+    answer(reply, () => {
+      const { timeline, after } = parse(SubscribeMessage, payload);
+      if (!this.readModel.timeline(timeline)) {
+        return reply({ ok: false, error: { code: 'not_found', message: `timeline '${timeline}' does not exist` } });
+      }
+      const client = liveClientOf(socket);
+      const outcome = this.subscriptions.subscribe(client, timeline, after);
+      if (!outcome.ok) return reply({ ok: false, error: { code: outcome.code, message: outcome.message } });
+      // Ack and replay in the same synchronous step as the registration: no
+      // live change can be sent between them (see LiveSubscriptions).
+      reply({ ok: true, position: outcome.position });
+      for (const update of outcome.replay) client.send(update);
+    });
+  }
+
+  @OnMessage('unsubscribe')
+  unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown, @Ack() ack?: Reply): void {
+    const reply = replyTo(ack);
+    answer(reply, () => {
+      const { timeline } = parse(UnsubscribeMessage, payload);
+      this.subscriptions.unsubscribe(socket.id, timeline);
+      reply({ ok: true });
+    });
+  }
+
+  /**
+   * On SIGTERM: refuse new connections, tell every client to go elsewhere
+   * (a load balancer sends it to another instance, where it resumes from its
+   * last position), let queued messages drain briefly, then disconnect.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    const sockets = [...this.namespace.sockets.values()];
+    for (const socket of sockets) socket.emit('shutdown', { reason: 'server shutting down: reconnect and subscribe after your last position' });
+    const deadline = Date.now() + 1000;
+    while (Date.now() < deadline && sockets.some((s) => s.connected && queuedPackets(s) > 0)) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    this.namespace.disconnectSockets(true);
+  }
+
+  subscriptionCount(): number {
+    return this.subscriptions.subscriptionCount();
+  }
+}
+
+function replyTo(ack: Reply | undefined): Reply {
+  return typeof ack === 'function' ? ack : () => undefined;
+}
+
+function parse<T extends object>(type: new () => T, payload: unknown): T {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    throw new RequestValidationError([{ field: 'payload', problems: ['payload must be a JSON object'] }]);
+  }
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(payload) ?? '');
+  } catch {
+    throw new RequestValidationError([{ field: 'payload', problems: ['payload must be plain JSON'] }]);
+  }
+  if (size > MAX_MESSAGE_BYTES) {
+    throw new RequestValidationError([{ field: 'payload', problems: [`payload is too large: at most ${MAX_MESSAGE_BYTES} bytes`] }]);
+  }
+  return validateInto(type, payload, '');
+}
+
+/** Runs a handler body; any error becomes an ok:false ack rather than escaping the handler. */
+function answer(reply: Reply, run: () => void): void {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof RequestValidationError) return reply({ ok: false, error: { code: 'invalid', message: error.message } });
+    new Logger('Live').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    reply({ ok: false, error: { code: 'internal', message: 'internal error' } });
+  }
+}
