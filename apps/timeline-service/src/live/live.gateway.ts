@@ -102,6 +102,8 @@ export class LiveGateway implements OnGatewayConnection, OnGatewayDisconnect, On
     while (Date.now() < deadline && sockets.some((s) => s.connected && queuedPackets(s) > 0)) {
       await new Promise((r) => setTimeout(r, 20));
     }
+    // Close the transport rather than send "disconnect": socket.io clients
+    // reconnect by themselves after a transport close, and only then.
     this.namespace.disconnectSockets(true);
   }
 
