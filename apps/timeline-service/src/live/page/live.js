@@ -43,7 +43,8 @@
       cursor = page.nextCursor;
     } while (cursor);
     entries = snapshot;
-    held.clear();
+    held.clear(); // what the banner was holding is in the new snapshot
+    showBanner();
     position = null;
     setPosition(first);
     render();
