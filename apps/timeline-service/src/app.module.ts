@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AuditModule } from './audit/audit.module';
 import type { AppConfig } from './config/app-config';
 import { EntriesModule } from './entries/entries.module';
 import { HealthController } from './health/health.controller';
@@ -12,7 +13,7 @@ export class AppModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [StoreModule.register(config), TimelinesModule, EntriesModule, SeedingModule, LiveModule],
+      imports: [StoreModule.register(config), TimelinesModule, EntriesModule, SeedingModule, LiveModule, AuditModule],
       controllers: [HealthController],
     };
   }

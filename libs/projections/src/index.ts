@@ -3,3 +3,4 @@ export { SqliteReadModel } from './read-model/sqlite-read-model';
 export { InvalidCursorError, type EntryListQuery, type EntryPage } from './read-model/entry-queries';
 export type { EntryChange } from './read-model/timeline.projection';
 export { Projector, type ProjectorLogger, type RebuildProgress } from './projector/projector';
+export { toTimelineJs, type TimelineJsDocument, type TimelineJsEvent } from './exports/timelinejs';

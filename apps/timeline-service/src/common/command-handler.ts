@@ -1,3 +1,4 @@
+import { chainEvents } from '@timeline/audit';
 import { randomUUID } from 'node:crypto';
 import {
   WrongExpectedVersionError,
@@ -48,11 +49,10 @@ export async function handleCommand<Command, Event extends { type: string; data:
     if (events.length === 0) return { history, state, appended: null };
     const expected = history.length === 0 ? 'no-stream' : history[history.length - 1].revision;
     try {
-      const appended = await store.append(
-        stream,
-        events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data as Record<string, unknown>, metadata: metadataOf(context) })),
-        expected,
-      );
+      const fresh = events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data as Record<string, unknown>, metadata: metadataOf(context) }));
+      // Chained to the history we decided on; if another writer got in first, the
+      // append fails with WrongExpectedVersion and the chain is rebuilt on retry.
+      const appended = await store.append(stream, chainEvents(history, fresh), expected);
       return { history, state, appended };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError) || attempt >= ATTEMPTS) throw error;

@@ -7,6 +7,8 @@ export const KEBAB = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** Canonical lowercase UUID: stream names are case-sensitive, so one spelling per id. */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const CURRENCY = /^[A-Z]{3}$/;
+/** A position as the API hands them out: the embedded store's, or KurrentDB's commit-prepare pair. */
+export const POSITION = /^\d{20}(-\d{20})?$/;
 
 export const IsOccurredOn = (options?: ValidationOptions) =>
   ValidateBy(
@@ -44,3 +46,16 @@ export const HasText = () => Matches(/\S/, { message: '$property must contain te
  * IsOptional on top (PartialType), where null means "remove this field".
  */
 export const Optional = () => ValidateIf((_object, value) => value !== undefined);
+
+/** An instant written in full with its offset (2024-06-13T14:05:00Z), so it names one moment. */
+export const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+export const isInstant = (value: unknown): value is string => typeof value === 'string' && INSTANT.test(value) && !Number.isNaN(Date.parse(value));
+
+export const IsAsOf = () =>
+  ValidateBy({
+    name: 'isAsOf',
+    validator: {
+      validate: (value) => isInstant(value) || (typeof value === 'string' && POSITION.test(value)),
+      defaultMessage: () => 'asOf must be an ISO-8601 instant with its offset (2024-06-13T14:05:00Z) or a position given by the API',
+    },
+  });

@@ -31,7 +31,7 @@ export class EntriesController {
       limit: query.limit ?? 50,
       cursor: query.cursor,
       includeRetracted: query.includeRetracted === 'true',
-    });
+    }, query.asOf);
   }
 
   @Get('entries/:id')

@@ -20,6 +20,7 @@ import { handleCommand, type Decider } from '../common/command-handler';
 import type { CommandContext } from '../common/command-context';
 import { awaitProjection } from '../common/read-your-writes';
 import { validateInto } from '../common/request-validation';
+import { isInstant } from '../common/validators';
 import { EVENT_STORE } from '../store/store.tokens';
 import { TimelinesService } from '../timelines/timelines.service';
 import { CHANGES_DTO_OF_KIND } from './dto/correct-entry.dto';
@@ -82,10 +83,16 @@ export class EntriesService {
     return entry;
   }
 
-  list(query: EntryListQuery): EntryPage & { position: Position | null } {
+  list(query: EntryListQuery, asOf?: string): EntryPage & { position: Position | null; asOf?: string } {
     this.timelines.get(query.timeline); // 404 for an unknown timeline, not an empty page
-    // One synchronous read: the page and the checkpoint describe the same moment.
-    return { ...this.readModel.entries(query), position: this.readModel.checkpoint() };
+    if (asOf === undefined) {
+      // One synchronous read: the page and the checkpoint describe the same moment.
+      return { ...this.readModel.entries(query), position: this.readModel.checkpoint() };
+    }
+    // An instant means: the last change recorded at or before it. Before the
+    // first change there is nothing, which the empty position says.
+    const position = isInstant(asOf) ? this.readModel.positionAt(query.timeline, new Date(asOf).toISOString()) : asOf;
+    return { ...this.readModel.entriesAsOf(query, position ?? ''), position, asOf };
   }
 
   private async write(entryId: string, command: EntryCommand, context: CommandContext): Promise<EntryWritten> {

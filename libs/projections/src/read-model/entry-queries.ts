@@ -35,8 +35,32 @@ export class InvalidCursorError extends Error {
  * concurrent writes, and O(limit) however deep the page.
  */
 export function listEntries(db: Database.Database, query: EntryListQuery): EntryPage {
+  return page(db, query, { from: 'entries e', body: 'e.body', actors: 'entry_actors' }, {});
+}
+
+/**
+ * The same query over the change log: each entry's last version at or before
+ * `position`. Entries recorded later are absent; corrections and retractions
+ * recorded later are not applied.
+ */
+export function listEntriesAsOf(db: Database.Database, query: EntryListQuery, position: string): EntryPage {
+  const versions = `(SELECT c.* FROM changes c
+      JOIN (SELECT entry_id, MAX(position) AS position FROM changes
+            WHERE timeline = @timeline AND position <= @asOf GROUP BY entry_id) latest
+      ON c.entry_id = latest.entry_id AND c.position = latest.position) e`;
+  return page(db, query, { from: versions, body: 'e.entry', actors: 'json' }, { asOf: position });
+}
+
+interface Source {
+  from: string;
+  body: string;
+  /** Where an entry's actors are: the entry_actors table, or the version's own JSON. */
+  actors: 'entry_actors' | 'json';
+}
+
+function page(db: Database.Database, query: EntryListQuery, source: Source, extra: Record<string, unknown>): EntryPage {
   const where = ['e.timeline = @timeline'];
-  const params: Record<string, unknown> = { timeline: query.timeline, limit: query.limit + 1 };
+  const params: Record<string, unknown> = { ...extra, timeline: query.timeline, limit: query.limit + 1 };
   if (query.kind) {
     where.push('e.kind = @kind');
     params.kind = query.kind;
@@ -51,7 +75,11 @@ export function listEntries(db: Database.Database, query: EntryListQuery): Entry
     params.to = endOfOccurredOn(query.to);
   }
   if (query.actor) {
-    where.push('EXISTS (SELECT 1 FROM entry_actors a WHERE a.entry_id = e.entry_id AND a.actor = @actor)');
+    where.push(
+      source.actors === 'entry_actors'
+        ? 'EXISTS (SELECT 1 FROM entry_actors a WHERE a.entry_id = e.entry_id AND a.actor = @actor)'
+        : `EXISTS (SELECT 1 FROM json_each(${source.body}, '$.actors') a WHERE a.value = @actor)`,
+    );
     params.actor = query.actor;
   }
   const direction = query.order === 'desc' ? 'DESC' : 'ASC';
@@ -63,7 +91,7 @@ export function listEntries(db: Database.Database, query: EntryListQuery): Entry
   }
   const rows = db
     .prepare(
-      `SELECT e.body, e.occurred_on, e.recorded_position FROM entries e
+      `SELECT ${source.body} AS body, e.occurred_on, e.recorded_position FROM ${source.from}
        WHERE ${where.join(' AND ')}
        ORDER BY e.occurred_on ${direction}, e.recorded_position ${direction}
        LIMIT @limit`,

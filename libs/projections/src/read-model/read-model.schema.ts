@@ -35,21 +35,29 @@ export const READ_MODEL_SCHEMA = `
     PRIMARY KEY (entry_id, actor)
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS entry_actors_by_actor ON entry_actors (actor, entry_id);
-  -- Every entry change in log order, written with the projection: live clients
-  -- that come back are replayed from here, so they miss nothing.
+  -- Every entry change in log order, with the entry as it stood after it,
+  -- written with the projection. Live clients that come back are replayed from
+  -- here, and as-of queries read each entry's version at a past position.
   CREATE TABLE IF NOT EXISTS changes (
-    position TEXT PRIMARY KEY,
-    timeline TEXT NOT NULL,
-    type     TEXT NOT NULL,
-    entry    TEXT NOT NULL
+    position          TEXT PRIMARY KEY,
+    timeline          TEXT NOT NULL,
+    type              TEXT NOT NULL,
+    entry_id          TEXT NOT NULL,
+    kind              TEXT NOT NULL,
+    occurred_on       TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    recorded_position TEXT NOT NULL,
+    recorded_at       TEXT NOT NULL,
+    entry             TEXT NOT NULL
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS changes_by_timeline ON changes (timeline, position);
+  CREATE INDEX IF NOT EXISTS changes_by_entry ON changes (entry_id, position);
 `;
 
 /**
  * Bumped whenever the tables change. A read model of another version is
  * dropped and rebuilt from the log on open: it is a cache, the log is the truth.
  */
-export const READ_MODEL_VERSION = 2;
+export const READ_MODEL_VERSION = 3;
 
 export const READ_MODEL_TABLES = ['checkpoint', 'timelines', 'entries', 'entry_actors', 'changes'] as const;

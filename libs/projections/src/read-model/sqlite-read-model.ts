@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { listEntries, type EntryListQuery, type EntryPage } from './entry-queries';
+import { listEntries, listEntriesAsOf, type EntryListQuery, type EntryPage } from './entry-queries';
 import type { EntryView, TimelineView } from './entry-view';
 import { READ_MODEL_SCHEMA, READ_MODEL_TABLES, READ_MODEL_VERSION } from './read-model.schema';
 import { projectEvent, type EntryChange, type ProjectionTarget } from './timeline.projection';
@@ -65,7 +65,12 @@ export class SqliteReadModel {
       ),
       clearActors: db.prepare(`DELETE FROM entry_actors WHERE entry_id = ?`),
       addActor: db.prepare(`INSERT OR IGNORE INTO entry_actors (entry_id, actor) VALUES (?, ?)`),
-      saveChange: db.prepare(`INSERT INTO changes (position, timeline, type, entry) VALUES (?, ?, ?, ?)`),
+      saveChange: db.prepare(
+        `INSERT INTO changes (position, timeline, type, entry_id, kind, occurred_on, status, recorded_position, recorded_at, entry)
+         VALUES (@position, @timeline, @type, @entryId, @kind, @occurredOn, @status,
+           (SELECT recorded_position FROM entries WHERE entry_id = @entryId), @recordedAt, @entry)`,
+      ),
+      lastChangeAt: db.prepare(`SELECT MAX(position) AS position FROM changes WHERE timeline = ? AND recorded_at <= ?`),
       changesSince: db.prepare(
         `SELECT position, timeline, type, entry FROM changes WHERE timeline = ? AND position > ? ORDER BY position LIMIT ?`,
       ),
@@ -87,7 +92,17 @@ export class SqliteReadModel {
       for (const event of fresh) {
         const change = projectEvent(this.target, event);
         if (change) {
-          this.statements.saveChange.run(change.position, change.timeline, change.type, JSON.stringify(change.entry));
+          this.statements.saveChange.run({
+            position: change.position,
+            timeline: change.timeline,
+            type: change.type,
+            entryId: change.entry.entryId,
+            kind: change.entry.kind,
+            occurredOn: change.entry.occurredOn,
+            status: change.entry.status,
+            recordedAt: event.recordedAt,
+            entry: JSON.stringify(change.entry),
+          });
           changes.push(change);
         }
       }
@@ -121,6 +136,16 @@ export class SqliteReadModel {
 
   entries(query: EntryListQuery): EntryPage {
     return listEntries(this.db, query);
+  }
+
+  /** The timeline's entries exactly as they stood once the log reached `position`. */
+  entriesAsOf(query: EntryListQuery, position: Position): EntryPage {
+    return listEntriesAsOf(this.db, query, position);
+  }
+
+  /** The position of the timeline's last change recorded at or before `instant` (ISO-8601), or null. */
+  positionAt(timeline: string, instant: string): Position | null {
+    return (this.statements.lastChangeAt.get(timeline, instant) as { position: string | null }).position;
   }
 
   /** Changes to one timeline strictly after `after`, in log order: what a resuming live client missed. */

@@ -10,7 +10,8 @@ import {
   type EntryEvent,
   type EntryState,
 } from '@timeline/domain';
-import type { EventStore, NewEvent } from '@timeline/event-store';
+import { chainEvents } from '@timeline/audit';
+import type { EventStore, NewEvent, RecordedEvent } from '@timeline/event-store';
 import { randomUUID } from 'node:crypto';
 
 /**
@@ -27,9 +28,10 @@ export async function writeSampleLog(
   const slugs = Array.from({ length: options.timelines }, (_, i) => `story-${i}`);
   for (const slug of slugs) {
     const [event] = decideTimeline({ type: 'OpenTimeline', slug, title: `Story ${slug}`, description: '' }, { status: 'none' });
-    await store.append(timelineStream(slug), [toNew(event)], 'no-stream');
+    await store.append(timelineStream(slug), chainEvents([], [toNew(event)]), 'no-stream');
   }
   const entries = new Map<string, EntryState>();
+  const lastEvent = new Map<string, RecordedEvent>();
   for (let i = 0; i < options.commands; i++) {
     const existing = [...entries.entries()].filter(([, s]) => s.status === 'active');
     const roll = random();
@@ -50,7 +52,10 @@ export async function writeSampleLog(
     const state = entries.get(entryId) ?? initialEntryState();
     const events = decideEntry(command, state);
     const expected = state.status === 'none' ? 'no-stream' : (state as Extract<EntryState, { revision: number }>).revision;
-    await store.append(entryStream(entryId), events.map(toNew), expected);
+    const previous = lastEvent.get(entryId);
+    await store.append(entryStream(entryId), chainEvents(previous ? [previous] : [], events.map(toNew)), expected);
+    const [written] = await store.readStream(entryStream(entryId), { fromRevision: expected === 'no-stream' ? 0 : expected + 1 });
+    lastEvent.set(entryId, written);
     entries.set(entryId, events.reduce(evolveEntry, state));
   }
 }

@@ -1,7 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ENTRY_KINDS, type EntryKind } from '@timeline/domain';
-import { IsActorId, IsOccurredOn } from '../../common/validators';
+import { IsActorId, IsAsOf, IsOccurredOn } from '../../common/validators';
 
 export class ListEntriesQuery {
   @IsOptional() @IsIn(ENTRY_KINDS)
@@ -29,4 +29,8 @@ export class ListEntriesQuery {
 
   @IsOptional() @IsIn(['true', 'false'])
   includeRetracted?: 'true' | 'false';
+
+  /** A past moment: an ISO-8601 instant with its offset, or a position. */
+  @IsOptional() @IsString() @IsAsOf()
+  asOf?: string;
 }

@@ -1,8 +1,5 @@
 import { IsString, Length, Matches } from 'class-validator';
-import { IsSlug, Optional } from '../../common/validators';
-
-/** A position as the API hands them out: the embedded store's, or KurrentDB's commit-prepare pair. */
-export const POSITION = /^\d{20}(-\d{20})?$/;
+import { IsSlug, Optional, POSITION } from '../../common/validators';
 
 export class SubscribeMessage {
   @IsString() @Length(1, 64) @IsSlug()

@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { entryStream, EntryNotFoundError, TimelineNotFoundError } from '@timeline/domain';
+import type { EventStore, Position, RecordedEvent } from '@timeline/event-store';
+import { SqliteReadModel, toTimelineJs, type EntryView, type TimelineJsDocument } from '@timeline/projections';
+import { EVENT_STORE } from '../store/store.tokens';
+
+export interface HistoryItem {
+  type: string;
+  revision: number;
+  position: Position;
+  recordedAt: string;
+  recordedBy: string;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+}
+
+export interface LogItem extends Omit<HistoryItem, 'recordedBy'> {
+  stream: string;
+}
+
+/** What auditors ask: the history of an entry, the raw log, and exports. */
+@Injectable()
+export class AuditService {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly readModel: SqliteReadModel,
+  ) {}
+
+  /** Every event of the entry, oldest first, straight from the log. */
+  async history(entryId: string): Promise<HistoryItem[]> {
+    const events = await this.store.readStream(entryStream(entryId));
+    if (events.length === 0) throw new EntryNotFoundError(entryId);
+    return events.map((e) => ({ ...logItem(e), recordedBy: e.metadata.recordedBy }));
+  }
+
+  async page(after: Position | undefined, limit: number): Promise<{ items: LogItem[]; next: Position | null }> {
+    const items = (await this.store.readAll({ after, limit })).map(logItem);
+    // A full page may have more behind it; a short one is the end of the log for now.
+    return { items, next: items.length === limit ? items[items.length - 1].position : null };
+  }
+
+  /** The log from `after`, a page at a time: the caller writes each page before asking for the next. */
+  async *all(after: Position | undefined): AsyncGenerator<LogItem[]> {
+    for (;;) {
+      const page = await this.store.readAll({ after, limit: 1000 });
+      if (page.length === 0) return;
+      yield page.map(logItem);
+      after = page[page.length - 1].position;
+    }
+  }
+
+  timelineJs(slug: string): TimelineJsDocument {
+    const timeline = this.readModel.timeline(slug);
+    if (!timeline) throw new TimelineNotFoundError(slug);
+    const entries: EntryView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = this.readModel.entries({ timeline: slug, order: 'asc', limit: 500, cursor, includeRetracted: false });
+      entries.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return toTimelineJs(timeline, entries);
+  }
+}
+
+function logItem(e: RecordedEvent): LogItem {
+  return { position: e.position, stream: e.stream, type: e.type, revision: e.revision, recordedAt: e.recordedAt, data: e.data, metadata: e.metadata };
+}

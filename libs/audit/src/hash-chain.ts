@@ -1,0 +1,23 @@
+import type { NewEvent, RecordedEvent } from '@timeline/event-store';
+import { eventHash } from './event-hash';
+
+/**
+ * Links new events into their stream's chain: each carries `prevHash`, the
+ * hash of the event before it in the stream (null for the first), and `hash`,
+ * its own. prevHash is taken from the previous event's *stored* hash, never
+ * recomputed from its content, so an event altered in the file cannot be
+ * laundered into the chain by the next append.
+ */
+export function chainEvents(history: readonly RecordedEvent[], events: readonly NewEvent[]): NewEvent[] {
+  let prevHash = history.length === 0 ? null : storedHash(history[history.length - 1]);
+  return events.map((event) => {
+    const metadata = { ...event.metadata, prevHash };
+    const hash = eventHash({ type: event.type, data: event.data, metadata });
+    prevHash = hash;
+    return { ...event, metadata: { ...metadata, hash } };
+  });
+}
+
+function storedHash(event: RecordedEvent): string | null {
+  return typeof event.metadata.hash === 'string' ? event.metadata.hash : null;
+}

@@ -1,0 +1,3 @@
+export { AUDITED_METADATA, eventHash, type HashableEvent } from './event-hash';
+export { chainEvents } from './hash-chain';
+export { verifyChains, type ChainProblem, type ChainReport, type VerifyOptions } from './chain-verifier';

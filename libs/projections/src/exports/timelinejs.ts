@@ -1,0 +1,50 @@
+import { precisionOf } from '@timeline/domain';
+import type { EntryView, TimelineView } from '../read-model/entry-view';
+
+/** Knight Lab TimelineJS 3 JSON: https://timeline.knightlab.com/docs/json-format.html */
+export interface TimelineJsDocument {
+  title: { text: { headline: string; text: string } };
+  events: TimelineJsEvent[];
+}
+
+export interface TimelineJsEvent {
+  start_date: { year: number; month?: number; day?: number };
+  text: { headline: string; text: string };
+  group: string;
+  unique_id: string;
+}
+
+const escape = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/**
+ * A timeline as TimelineJS embeds it: one event per entry, dated at the
+ * entry's own precision (a month-only date stays a month), grouped by kind.
+ * TimelineJS renders `text` as HTML, so every value is escaped.
+ */
+export function toTimelineJs(timeline: TimelineView, entries: readonly EntryView[]): TimelineJsDocument {
+  return {
+    title: { text: { headline: escape(timeline.title), text: escape(timeline.description) } },
+    events: entries.map((entry) => ({
+      start_date: startDate(entry.occurredOn),
+      text: { headline: escape(entry.title), text: body(entry) },
+      group: entry.kind,
+      unique_id: entry.entryId,
+    })),
+  };
+}
+
+function startDate(occurredOn: string): TimelineJsEvent['start_date'] {
+  const [year, month, day] = occurredOn.split('-').map(Number);
+  const precision = precisionOf(occurredOn);
+  if (precision === 'year') return { year };
+  if (precision === 'month') return { year, month };
+  return { year, month, day };
+}
+
+function body(entry: EntryView): string {
+  const parts: string[] = [];
+  if (entry.summary) parts.push(`<p>${escape(entry.summary)}</p>`);
+  if (entry.sources.length > 0) parts.push(`<p>Sources: ${entry.sources.map((s) => escape(s.title)).join('; ')}</p>`);
+  return parts.join('');
+}
