@@ -15,6 +15,7 @@ export interface HistoryItem {
 }
 
 export interface LogItem extends Omit<HistoryItem, 'recordedBy'> {
+  id: string;
   stream: string;
 }
 
@@ -30,7 +31,15 @@ export class AuditService {
   async history(entryId: string): Promise<HistoryItem[]> {
     const events = await this.store.readStream(entryStream(entryId));
     if (events.length === 0) throw new EntryNotFoundError(entryId);
-    return events.map((e) => ({ ...logItem(e), recordedBy: e.metadata.recordedBy }));
+    return events.map((e) => ({
+      type: e.type,
+      revision: e.revision,
+      position: e.position,
+      recordedAt: e.recordedAt,
+      recordedBy: e.metadata.recordedBy,
+      data: e.data,
+      metadata: e.metadata,
+    }));
   }
 
   async page(after: Position | undefined, limit: number): Promise<{ items: LogItem[]; next: Position | null }> {
@@ -63,6 +72,7 @@ export class AuditService {
   }
 }
 
+/** One line of the exported log: everything needed to import it again. */
 function logItem(e: RecordedEvent): LogItem {
-  return { position: e.position, stream: e.stream, type: e.type, revision: e.revision, recordedAt: e.recordedAt, data: e.data, metadata: e.metadata };
+  return { position: e.position, id: e.id, stream: e.stream, type: e.type, revision: e.revision, recordedAt: e.recordedAt, data: e.data, metadata: e.metadata };
 }

@@ -231,6 +231,25 @@ export class SqliteEventStore implements EventStore {
     throw new DuplicateEventIdError(events[0].id, stream);
   }
 
+  /**
+   * Restores exported events as they were: same ids, streams, revisions,
+   * content and recordedAt, in the given (log) order. Only into an empty
+   * store, where the positions come out as they were numbered originally.
+   * Not part of the port: KurrentDB keeps its own clock, so there an import is
+   * a plain append and recordedAt changes.
+   */
+  importEvents(events: readonly RecordedEvent[]): void {
+    const { position } = this.statements.head.get() as { position: number | null };
+    if (position !== null) throw new Error('import needs an empty event store');
+    this.db.transaction(() => {
+      for (const e of events) {
+        this.statements.insert.run(e.id, e.stream, e.revision, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata), e.recordedAt);
+      }
+    })();
+    this.commits++;
+    for (const s of this.subscriptions) s.wake();
+  }
+
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const rows = this.guard(
       () => this.statements.readStream.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as EventRow[],
