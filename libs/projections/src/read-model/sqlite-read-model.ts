@@ -101,7 +101,7 @@ export class SqliteReadModel {
             occurredOn: change.entry.occurredOn,
             status: change.entry.status,
             recordedAt: event.recordedAt,
-            entry: JSON.stringify(change.entry),
+            entry: this.serialized.get(change.entry) ?? JSON.stringify(change.entry),
           });
           changes.push(change);
         }
@@ -195,11 +195,16 @@ export class SqliteReadModel {
     return row?.position ?? null;
   }
 
+  /** Each entry version is serialized once, for its row and for the change log alike. */
+  private readonly serialized = new WeakMap<EntryView, string>();
+
   private readonly target: ProjectionTarget = {
     timeline: (slug) => this.timeline(slug),
     saveTimeline: (view) => this.statements.saveTimeline.run(view),
     entry: (entryId) => this.entry(entryId),
     saveEntry: (view) => {
+      const body = JSON.stringify(view);
+      this.serialized.set(view, body);
       this.statements.saveEntry.run({
         entryId: view.entryId,
         timeline: view.timeline,
@@ -207,7 +212,7 @@ export class SqliteReadModel {
         occurredOn: view.occurredOn,
         position: view.position,
         status: view.status,
-        body: JSON.stringify(view),
+        body,
       });
       this.statements.clearActors.run(view.entryId);
       for (const actor of view.actors) this.statements.addActor.run(view.entryId, actor);
