@@ -91,5 +91,7 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeOptions): EventSubscription;
   /** Position of the last event in the log, or null when the log is empty. */
   headPosition(): Promise<Position | null>;
+  /** Whether a string is a position of this store (each adapter has its own form). */
+  isPosition(value: string): boolean;
   close(): Promise<void>;
 }

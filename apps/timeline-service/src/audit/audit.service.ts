@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { entryStream, EntryNotFoundError, TimelineNotFoundError } from '@timeline/domain';
 import type { EventStore, Position, RecordedEvent } from '@timeline/event-store';
 import { SqliteReadModel, toTimelineJs, type EntryView, type TimelineJsDocument } from '@timeline/projections';
+import { RequestValidationError } from '../common/request-validation';
 import { EVENT_STORE } from '../store/store.tokens';
 
 export interface HistoryItem {
@@ -43,6 +44,7 @@ export class AuditService {
   }
 
   async page(after: Position | undefined, limit: number): Promise<{ items: LogItem[]; next: Position | null }> {
+    this.assertPosition(after);
     const items = (await this.store.readAll({ after, limit })).map(logItem);
     // A full page may have more behind it; a short one is the end of the log for now.
     return { items, next: items.length === limit ? items[items.length - 1].position : null };
@@ -50,11 +52,19 @@ export class AuditService {
 
   /** The log from `after`, a page at a time: the caller writes each page before asking for the next. */
   async *all(after: Position | undefined): AsyncGenerator<LogItem[]> {
+    this.assertPosition(after);
     for (;;) {
       const page = await this.store.readAll({ after, limit: 1000 });
       if (page.length === 0) return;
       yield page.map(logItem);
       after = page[page.length - 1].position;
+    }
+  }
+
+  /** Both stores' positions pass the query's pattern; only this store's own mean anything here. */
+  private assertPosition(after: Position | undefined): void {
+    if (after !== undefined && !this.store.isPosition(after)) {
+      throw new RequestValidationError([{ field: 'after', problems: ['after is not a position of this event store'] }]);
     }
   }
 

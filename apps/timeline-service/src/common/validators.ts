@@ -49,7 +49,9 @@ export const Optional = () => ValidateIf((_object, value) => value !== undefined
 
 /** An instant written in full with its offset (2024-06-13T14:05:00Z), so it names one moment. */
 export const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-export const isInstant = (value: unknown): value is string => typeof value === 'string' && INSTANT.test(value) && !Number.isNaN(Date.parse(value));
+// Date.parse rolls 30 February over into March; the calendar check refuses it.
+export const isInstant = (value: unknown): value is string =>
+  typeof value === 'string' && INSTANT.test(value) && isOccurredOn(value.slice(0, 10)) && !Number.isNaN(Date.parse(value));
 
 export const IsAsOf = () =>
   ValidateBy({

@@ -133,6 +133,15 @@ export class KurrentDbEventStore implements EventStore {
     });
   }
 
+  isPosition(value: string): boolean {
+    try {
+      decodeKurrentDbPosition(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -15,7 +15,7 @@ import type {
   SubscribeOptions,
 } from '../event-store.port';
 import { expectedRevisionHolds } from '../expected-revision';
-import { decodeSqlitePosition, encodeSqlitePosition } from './sqlite-positions';
+import { decodeSqlitePosition, encodeSqlitePosition, isSqlitePosition } from './sqlite-positions';
 import { SqliteSubscription } from './sqlite-subscription';
 
 export interface SqliteEventStoreOptions {
@@ -283,6 +283,10 @@ export class SqliteEventStore implements EventStore {
   async headPosition(): Promise<Position | null> {
     const row = this.guard(() => this.statements.head.get() as { position: number | null });
     return row.position === null ? null : encodeSqlitePosition(row.position);
+  }
+
+  isPosition(value: string): boolean {
+    return isSqlitePosition(value);
   }
 
   async close(): Promise<void> {
