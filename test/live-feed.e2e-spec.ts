@@ -29,6 +29,7 @@ import {
   type LiveUpdate,
   type ResyncEvent,
 } from './support/live-client';
+import { seededRandom } from '../libs/projections/src/testing/seeded-random';
 
 jest.setTimeout(30_000);
 
@@ -366,7 +367,7 @@ describe('live feed on /live', () => {
       const underWay = new Promise<void>((resolve) => (started = resolve));
 
       async function writer(seed: number, into: string, log: Written[]): Promise<void> {
-        const random = mulberry32(seed);
+        const random = seededRandom(seed);
         const own: Array<{ entryId: string; revision: number; retracted: boolean }> = [];
         while (Date.now() < until) {
           const active = own.filter((e) => !e.retracted);
@@ -584,12 +585,3 @@ describe('live feed on shutdown', () => {
   });
 });
 
-/** A small seeded PRNG, so a failing run can be replayed. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -7,7 +7,6 @@ import {
   initialEntryState,
   timelineStream,
   type EntryCommand,
-  type EntryDetails,
   type EntryState,
 } from '@timeline/domain';
 import { SqliteEventStore, type NewEvent, type RecordedEvent } from '@timeline/event-store';
@@ -15,6 +14,8 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnTs } from './ts-child';
+import { seededRandom } from '../../libs/projections/src/testing/seeded-random';
+import { sampleDate, sampleDetails } from '../../libs/projections/src/testing/sample-log';
 
 export const CLI_MAIN = join(__dirname, '..', '..', 'apps', 'timeline-cli', 'src', 'main.ts');
 
@@ -67,7 +68,7 @@ export function capture(run: CliRun, pattern: RegExp): string {
  * numbered as the embedded store numbers them. Deterministic for a given seed.
  */
 export function generateLog(count: number, options: { timelines?: number; seed?: number } = {}): RecordedEvent[] {
-  const random = mulberry32(options.seed ?? 42);
+  const random = seededRandom(options.seed ?? 42);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const slugs = Array.from({ length: options.timelines ?? 5 }, (_, i) => `story-${i}`);
   const start = Date.parse('2025-01-01T00:00:00.000Z');
@@ -107,13 +108,13 @@ export function generateLog(count: number, options: { timelines?: number; seed?:
     const roll = random();
     let command: EntryCommand;
     if (active.length === 0 || roll < 0.6) {
-      command = { type: 'RecordEntry', entryId: nextId(), timeline: pick(slugs), details: details(i, pick) };
+      command = { type: 'RecordEntry', entryId: nextId(), timeline: pick(slugs), details: sampleDetails(i, pick) };
     } else {
       const slot = Math.floor(random() * active.length);
       const entryId = active[slot];
       const state = states.get(entryId) as Extract<EntryState, { revision: number }>;
       if (roll < 0.92) {
-        command = { type: 'CorrectEntry', entryId, expectedRevision: state.revision, changes: { title: `Corrected ${i}`, occurredOn: date(pick) }, reason: 'a better source' };
+        command = { type: 'CorrectEntry', entryId, expectedRevision: state.revision, changes: { title: `Corrected ${i}`, occurredOn: sampleDate(pick) }, reason: 'a better source' };
       } else {
         command = { type: 'RetractEntry', entryId, reason: 'duplicate' };
         active[slot] = active[active.length - 1];
@@ -139,27 +140,4 @@ export async function writeLog(dataDir: string, events: readonly RecordedEvent[]
   }
 }
 
-function date(pick: <T>(items: readonly T[]) => T): string {
-  return pick(['2022', '2023-12', '2024-06', '2024-06-13', '2024-06-01', '2025-04-09', '2024']);
-}
 
-function details(i: number, pick: <T>(items: readonly T[]) => T): EntryDetails {
-  const common = { occurredOn: date(pick), title: `Development ${i}`, actors: ['JP', 'UA'], sources: [], tags: [], relatedTo: [] };
-  return pick<EntryDetails>([
-    { kind: 'announcement', ...common, announcer: 'JP', stage: 'announced', pledge: { amount: 1000 + i, currency: 'USD' } },
-    { kind: 'signing', ...common, parties: ['JP', 'UA'], instrument: 'Accord', termYears: 10 },
-    { kind: 'delivery', ...common, supplier: 'JP', recipient: 'UA', items: [{ category: 'radar', description: 'Radars', quantity: 2 }] },
-  ]);
-}
-
-/** A small seeded PRNG, so a generated log is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -12,18 +12,10 @@ import { join } from 'node:path';
 import { writeSampleLog } from '../../projections/src/testing/sample-log';
 import { verifyChains, type ChainReport, type VerifyOptions } from './chain-verifier';
 import { eventHash } from './event-hash';
+import { seededRandom } from '../../projections/src/testing/seeded-random';
 
 jest.setTimeout(20_000);
 
-/** A small seeded PRNG, so the sample log is the same on every run. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Row {
   position: number;
@@ -47,7 +39,7 @@ describe('verifyChains', () => {
     dir = mkdtempSync(join(tmpdir(), 'timeline-verify-'));
     pristine = join(dir, 'pristine.sqlite');
     const store = new SqliteEventStore(pristine);
-    await writeSampleLog(store, { timelines: 3, commands: 120, random: mulberry32(42) });
+    await writeSampleLog(store, { timelines: 3, commands: 120, random: seededRandom(42) });
     log = await store.readAll({ limit: 10_000 });
     await store.close();
     streams = new Map();

@@ -5,16 +5,8 @@ import { join } from 'node:path';
 import { SqliteReadModel } from '../read-model/sqlite-read-model';
 import { writeSampleLog } from '../testing/sample-log';
 import { Projector } from './projector';
+import { seededRandom } from '../testing/seeded-random';
 
-/** A small seeded PRNG, so a failing run can be replayed. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function readEverything(store: SqliteEventStore): Promise<RecordedEvent[]> {
   const all: RecordedEvent[] = [];
@@ -32,7 +24,7 @@ describe('Projector', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'timeline-projector-'));
     store = new SqliteEventStore(join(dir, 'events.sqlite'));
-    await writeSampleLog(store, { timelines: 3, commands: 300, random: mulberry32(7) });
+    await writeSampleLog(store, { timelines: 3, commands: 300, random: seededRandom(7) });
   });
   afterEach(async () => {
     await store.close();

@@ -60,11 +60,12 @@ export async function writeSampleLog(
   }
 }
 
-function sampleDate(pick: <T>(items: readonly T[]) => T): string {
+export function sampleDate(pick: <T>(items: readonly T[]) => T): string {
   return pick(['2022', '2023-12', '2024-06', '2024-06-13', '2024-06-01', '2025-04-09', '2024']);
 }
 
-function sampleDetails(i: number, pick: <T>(items: readonly T[]) => T): EntryDetails {
+/** Details of one of the three kinds, chosen with `pick`. */
+export function sampleDetails(i: number, pick: <T>(items: readonly T[]) => T): EntryDetails {
   const common = { occurredOn: sampleDate(pick), title: `Development ${i}`, actors: ['JP', 'UA'], sources: [], tags: [], relatedTo: [] };
   return pick<EntryDetails>([
     { kind: 'announcement', ...common, announcer: 'JP', stage: 'announced', pledge: { amount: 1000 + i, currency: 'USD' } },
