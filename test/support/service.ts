@@ -17,7 +17,15 @@ export interface RunningService {
 /** The real service, on a random port, over a temporary SQLite store. */
 export async function startService(env: Record<string, string> = {}, dataDir?: string): Promise<RunningService> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'timeline-e2e-'));
-  const config = loadConfig({ SEED_ON_START: 'false', ...env, DATA_DIR: dir, PORT: '0' });
+  // Suites make hundreds of requests a second; rate limits are tested on their own (access.e2e-spec.ts).
+  const config = loadConfig({
+    SEED_ON_START: 'false',
+    RATE_LIMIT_WRITES_PER_MINUTE: '100000000',
+    RATE_LIMIT_SUBSCRIBES_PER_MINUTE: '100000000',
+    ...env,
+    DATA_DIR: dir,
+    PORT: '0',
+  });
   const app = await createApp(config, { logger: ['error'] });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

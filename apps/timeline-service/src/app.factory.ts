@@ -1,7 +1,9 @@
 import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
 import { AppModule } from './app.module';
+import { LiveIoAdapter } from './live/live-io.adapter';
 import { DomainErrorFilter } from './common/domain-error.filter';
 import { rejectPrototypeKeys } from './common/json-body';
 import { requestValidationPipe } from './common/request-validation';
@@ -17,6 +19,16 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
     bodyParser: false,
     logger: options.logger ?? ['log', 'warn', 'error'],
   });
+  app.use(helmet());
+  // Browsers on other origins (a newsroom's CMS) only where configured; none by default.
+  if (config.corsOrigins === '*' || config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins,
+      allowedHeaders: ['authorization', 'content-type', 'if-match', 'x-correlation-id'],
+      exposedHeaders: ['etag', 'retry-after'],
+    });
+  }
+  app.useWebSocketAdapter(new LiveIoAdapter(app, config.corsOrigins));
   app.useBodyParser('json', { limit: '256kb', reviver: rejectPrototypeKeys });
   app.useGlobalPipes(requestValidationPipe());
   app.useGlobalFilters(new DomainErrorFilter());

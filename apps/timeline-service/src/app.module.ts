@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 import type { AppConfig } from './config/app-config';
 import { EntriesModule } from './entries/entries.module';
 import { HealthController } from './health/health.controller';
@@ -13,7 +14,7 @@ export class AppModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [StoreModule.register(config), TimelinesModule, EntriesModule, SeedingModule, LiveModule, AuditModule],
+      imports: [StoreModule.register(config), AuthModule.register(config), TimelinesModule, EntriesModule, SeedingModule, LiveModule, AuditModule],
       controllers: [HealthController],
     };
   }

@@ -1,11 +1,13 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { once } from 'node:events';
+import { Requires } from '../auth/access';
 import { EntryIdParam, SlugParam } from '../common/route-params';
 import { AuditService } from './audit.service';
 import { EventsQuery, ExportQuery } from './dto/events.query';
 
 @Controller()
+@Requires('audit')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 

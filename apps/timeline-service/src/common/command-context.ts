@@ -2,6 +2,7 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { EventMetadata } from '@timeline/event-store';
 import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
+import type { AuthenticatedRequest } from '../auth/access';
 import { InvalidHeaderError } from './http-errors';
 
 /** Who asked and in which request: becomes the metadata of every event a command appends. */
@@ -20,8 +21,9 @@ export function contextFromRequest(request: Request): CommandContext {
     throw new InvalidHeaderError('x-correlation-id', 'must be 1 to 128 characters of A-Z a-z 0-9 . _ : -');
   }
   const correlationId = header ?? randomUUID();
-  // Until API keys exist every write is anonymous; the metadata field is already there for audits.
-  return { recordedBy: 'anonymous', correlationId, causationId: correlationId };
+  // The key's name, set by AccessGuard; only development mode (no keys) writes anonymously.
+  const recordedBy = (request as AuthenticatedRequest).principal?.name ?? 'anonymous';
+  return { recordedBy, correlationId, causationId: correlationId };
 }
 
 export const Command = createParamDecorator((_: unknown, ctx: ExecutionContext): CommandContext =>

@@ -12,6 +12,7 @@ import { StoreUnavailableError } from '@timeline/event-store';
 import { InvalidCursorError } from '@timeline/projections';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { ForbiddenRoleError, UnauthenticatedError } from '../auth/access';
 import { InvalidHeaderError, PreconditionRequiredError } from './http-errors';
 import { RequestValidationError, type FieldProblem } from './request-validation';
 
@@ -50,6 +51,8 @@ export function toErrorBody(error: unknown): ErrorBody {
   }
   if (error instanceof StaleRevisionError) return body(412, error.code, error.message);
   if (error instanceof PreconditionRequiredError) return body(428, 'precondition_required', error.message);
+  if (error instanceof UnauthenticatedError) return body(401, 'unauthorized', error.message);
+  if (error instanceof ForbiddenRoleError) return body(403, 'forbidden', error.message);
   if (error instanceof StoreUnavailableError) {
     return body(503, 'store_unavailable', `the event store is unavailable, nothing was recorded: ${error.message}`);
   }
@@ -79,6 +82,7 @@ export class DomainErrorFilter implements ExceptionFilter {
       this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     }
     const response = host.switchToHttp().getResponse<Response>();
+    if (body.statusCode === 401) response.setHeader('WWW-Authenticate', 'Bearer realm="timeline"');
     response.status(body.statusCode).json(body);
   }
 }

@@ -1,6 +1,8 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseApiKeys, type ApiKey } from '../auth/api-keys';
 
 const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
@@ -38,6 +40,29 @@ class Environment {
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(5) @Max(60_000)
   POLL_INTERVAL_MS?: number;
+
+  @IsOptional() @IsString()
+  API_KEYS?: string;
+
+  @IsOptional() @IsString() @MinLength(1)
+  API_KEYS_FILE?: string;
+
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  PUBLIC_READS?: boolean;
+
+  @IsOptional() @IsIn(['production', 'development', 'test'])
+  NODE_ENV?: string;
+
+  @IsOptional() @Matches(/^(\*|https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*)$/, {
+    message: 'CORS_ORIGINS must be * or a comma-separated list of origins such as https://newsroom.example',
+  })
+  CORS_ORIGINS?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
+  RATE_LIMIT_WRITES_PER_MINUTE?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
+  RATE_LIMIT_SUBSCRIBES_PER_MINUTE?: number;
 }
 
 export interface AppConfig {
@@ -55,11 +80,19 @@ export interface AppConfig {
   liveMaxReplay: number;
   /** How often the embedded store looks for events written by other processes. */
   pollIntervalMs: number;
+  /** Empty: development mode, everything allowed (and said loudly at start). */
+  apiKeys: ApiKey[];
+  /** Queries and the live feed without a token. */
+  publicReads: boolean;
+  production: boolean;
+  /** Origins allowed by CORS: '*', a list, or none (same origin only). */
+  corsOrigins: '*' | string[];
+  rateLimitWritesPerMinute: number;
+  rateLimitSubscribesPerMinute: number;
 }
 
-export class InvalidConfigError extends Error {
-  override readonly name = 'InvalidConfigError';
-}
+export { InvalidConfigError } from './invalid-config.error';
+import { InvalidConfigError } from './invalid-config.error';
 
 export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   const values = plainToInstance(Environment, pick(env, KEYS));
@@ -67,6 +100,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (errors.length > 0) {
     const problems = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `${e.property}: ${m}`));
     throw new InvalidConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const production = values.NODE_ENV === 'production';
+  const apiKeys = [
+    ...(values.API_KEYS ? parseApiKeys(values.API_KEYS, 'API_KEYS') : []),
+    ...(values.API_KEYS_FILE ? parseApiKeys(readKeysFile(values.API_KEYS_FILE), `API_KEYS_FILE (${values.API_KEYS_FILE})`) : []),
+  ];
+  if (production && apiKeys.length === 0) {
+    throw new InvalidConfigError('NODE_ENV=production needs API_KEYS or API_KEYS_FILE: refusing to start with every request allowed');
   }
   const dataDir = resolve(values.DATA_DIR ?? 'data');
   return {
@@ -81,6 +122,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     liveMaxQueued: values.LIVE_MAX_QUEUED ?? 5000,
     liveMaxReplay: values.LIVE_MAX_REPLAY ?? 2000,
     pollIntervalMs: values.POLL_INTERVAL_MS ?? 50,
+    apiKeys,
+    publicReads: values.PUBLIC_READS ?? true,
+    production,
+    corsOrigins: values.CORS_ORIGINS === '*' ? '*' : (values.CORS_ORIGINS?.split(',') ?? []),
+    rateLimitWritesPerMinute: values.RATE_LIMIT_WRITES_PER_MINUTE ?? 600,
+    rateLimitSubscribesPerMinute: values.RATE_LIMIT_SUBSCRIBES_PER_MINUTE ?? 120,
   };
 }
 
@@ -95,7 +142,22 @@ const KEYS = [
   'LIVE_MAX_QUEUED',
   'LIVE_MAX_REPLAY',
   'POLL_INTERVAL_MS',
+  'API_KEYS',
+  'API_KEYS_FILE',
+  'PUBLIC_READS',
+  'NODE_ENV',
+  'CORS_ORIGINS',
+  'RATE_LIMIT_WRITES_PER_MINUTE',
+  'RATE_LIMIT_SUBSCRIBES_PER_MINUTE',
 ];
+
+function readKeysFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split(/\r?\n/).filter((line) => line.trim() && !line.startsWith('#')).join(',');
+  } catch (error) {
+    throw new InvalidConfigError(`API_KEYS_FILE: cannot read ${file}: ${(error as Error).message}`);
+  }
+}
 
 function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { Requires } from '../auth/access';
 import { Command, type CommandContext } from '../common/command-context';
 import { etagOf, parseIfMatch } from '../common/if-match';
 import { EntryIdParam, SlugParam } from '../common/route-params';
@@ -15,11 +16,14 @@ export class EntriesController {
   constructor(private readonly entries: EntriesService) {}
 
   @Post('timelines/:slug/entries')
+  @Requires('write')
   record(@Param('slug', SlugParam) slug: string, @Body(RecordEntryPipe) body: RecordEntryDto, @Command() context: CommandContext) {
     return this.entries.record(slug, body, context);
   }
 
   @Get('timelines/:slug/entries')
+  // The timeline as it stood in the past is an auditor's question.
+  @Requires((request) => (request.query.asOf !== undefined ? 'audit' : 'read'))
   list(@Param('slug', SlugParam) slug: string, @Query() query: ListEntriesQuery) {
     return this.entries.list({
       timeline: slug,
@@ -35,6 +39,7 @@ export class EntriesController {
   }
 
   @Get('entries/:id')
+  @Requires('read')
   get(@Param('id', EntryIdParam) id: string, @Res({ passthrough: true }) response: Response) {
     const entry = this.entries.get(id);
     response.setHeader('ETag', etagOf(entry.revision));
@@ -42,6 +47,7 @@ export class EntriesController {
   }
 
   @Patch('entries/:id')
+  @Requires('write')
   async correct(
     @Param('id', EntryIdParam) id: string,
     @Headers('if-match') ifMatch: string | undefined,
@@ -55,6 +61,7 @@ export class EntriesController {
   }
 
   @Post('entries/:id/retraction')
+  @Requires('write')
   @HttpCode(200)
   async retract(
     @Param('id', EntryIdParam) id: string,

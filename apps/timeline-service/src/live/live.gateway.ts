@@ -8,7 +8,9 @@ import {
   WebSocketServer,
   type OnGatewayConnection,
   type OnGatewayDisconnect,
+  type OnGatewayInit,
 } from '@nestjs/websockets';
+import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import { Projector, SqliteReadModel } from '@timeline/projections';
 import type { Namespace, Socket } from 'socket.io';
 import type { AppConfig } from '../config/app-config';
@@ -17,12 +19,14 @@ import { RequestValidationError, validateInto } from '../common/request-validati
 import { APP_CONFIG } from '../store/store.tokens';
 import { MAX_MESSAGE_BYTES, SubscribeMessage, UnsubscribeMessage } from './dto/live-messages.dto';
 import { liveClientOf, queuedPackets } from './live-client';
+import { ApiKeyRegistry } from '../auth/api-keys';
+import { principalOf, socketAuth } from '../auth/socket-auth';
 import { LiveSubscriptions } from './live-subscriptions';
 
 type Reply = (answer: LiveAnswer) => void;
 type LiveAnswer =
   | { ok: true; position?: string | null }
-  | { ok: false; error: { code: 'invalid' | 'not_found' | 'resync_required' | 'internal'; message: string } };
+  | { ok: false; error: { code: 'invalid' | 'not_found' | 'resync_required' | 'rate_limited' | 'internal'; message: string } };
 
 /**
  * The live feed, socket.io namespace /live. Clients `subscribe` to timelines
@@ -31,7 +35,9 @@ type LiveAnswer =
  * throw out of a handler.
  */
 @WebSocketGateway({ namespace: '/live', maxHttpBufferSize: 64 * 1024 })
-export class LiveGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
+export class LiveGateway
+  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown
+{
   @WebSocketServer() private readonly namespace!: Namespace;
   private readonly logger = new Logger('Live');
   private readonly subscriptions: LiveSubscriptions;
@@ -41,9 +47,15 @@ export class LiveGateway implements OnGatewayConnection, OnGatewayDisconnect, On
   constructor(
     private readonly readModel: SqliteReadModel,
     private readonly projector: Projector,
-    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly keys: ApiKeyRegistry,
+    @InjectThrottlerStorage() private readonly throttle: ThrottlerStorage,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.subscriptions = new LiveSubscriptions(readModel, { maxQueued: config.liveMaxQueued, maxReplay: config.liveMaxReplay });
+  }
+
+  afterInit(namespace: Namespace): void {
+    namespace.use(socketAuth(this.keys, this.config));
   }
 
   onModuleInit(): void {
@@ -63,8 +75,16 @@ export class LiveGateway implements OnGatewayConnection, OnGatewayDisconnect, On
   }
 
   @OnMessage('subscribe')
-  subscribe(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown, @Ack() ack?: Reply): void {
+  async subscribe(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown, @Ack() ack?: Reply): Promise<void> {
     const reply = replyTo(ack);
+    // Counted before anything else, so invalid subscribes are limited too. Awaited
+    // here, outside the synchronous step below that must not be interleaved.
+    const client = principalOf(socket)?.name ?? socket.handshake.address;
+    const limit = this.config.rateLimitSubscribesPerMinute;
+    const { isBlocked } = await this.throttle.increment(`subscribe:${client}`, 60_000, limit, 0, 'subscribes');
+    if (isBlocked) {
+      return reply({ ok: false, error: { code: 'rate_limited', message: `too many subscribes: at most ${limit} per minute for this client` } });
+    }
     answer(reply, () => {
       const { timeline, after } = parse(SubscribeMessage, payload);
       if (!this.readModel.timeline(timeline)) {
