@@ -67,14 +67,22 @@ describe('GET /health', () => {
   it('answers 200 with status ok, and head and checkpoint null on an empty log', async () => {
     const reply = await api().get('/health');
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ status: 'ok', checkpoint: null, head: null });
+    expect(reply.body).toEqual({ status: 'ok', checkpoint: null, head: null, lag: 0, deadLetters: 0, store: 'ok', problems: [] });
   });
 
   it('reports as head and checkpoint the position of the last write', async () => {
     const opened = await api().post('/timelines', { slug: uniqueSlug('health'), title: 'Health' });
     const reply = await api().get('/health');
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ status: 'ok', checkpoint: opened.body.position, head: opened.body.position });
+    expect(reply.body).toEqual({
+      status: 'ok',
+      checkpoint: opened.body.position,
+      head: opened.body.position,
+      lag: 0,
+      deadLetters: 0,
+      store: 'ok',
+      problems: [],
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { payloadProblem } from './json-body';
 
 export interface FieldProblem {
   /** Path of the offending field, e.g. `items.0.description` or `changes.title`. */
@@ -41,10 +42,16 @@ export function validateInto<T extends object>(type: ClassConstructor<T>, plain:
     if (!prefix) throw notAnObject();
     throw new RequestValidationError([{ field: prefix, problems: [`${prefix} must be a JSON object`] }]);
   }
+  assertPayloadShape(plain, prefix || 'body');
   const instance = plainToInstance(type, plain);
   const errors = validateSync(instance, OPTIONS);
   if (errors.length > 0) throw new RequestValidationError(flattenValidationErrors(errors, prefix));
   return instance;
+}
+
+function assertPayloadShape(value: unknown, subject: string): void {
+  const problem = payloadProblem(value, subject);
+  if (problem) throw new RequestValidationError([{ field: problem.field, problems: [problem.problem] }]);
 }
 
 const notAnObject = () =>
@@ -59,6 +66,7 @@ class RequestValidationPipe extends ValidationPipe {
     if (metadata.type === 'body' && expectsDto && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw notAnObject();
     }
+    if (expectsDto) assertPayloadShape(value, metadata.type === 'body' ? 'body' : 'query');
     return super.transform(value, metadata);
   }
 }

@@ -70,6 +70,7 @@ export class EntriesService {
     const kind = (await this.load(entryId)).details.kind;
     // The kind decides which fields exist, so the changes are validated only now.
     const checked = plain(validateInto(CHANGES_DTO_OF_KIND[kind], changes, 'changes')) as EntryChanges;
+    if (checked.relatedTo) await this.assertRelatedExist(checked.relatedTo.filter((id) => id !== entryId), 'changes.relatedTo');
     return this.write(entryId, { type: 'CorrectEntry', entryId, expectedRevision, changes: checked, reason }, context);
   }
 
@@ -111,10 +112,10 @@ export class EntriesService {
     return state;
   }
 
-  private async assertRelatedExist(relatedTo: string[]): Promise<void> {
+  private async assertRelatedExist(relatedTo: string[], field = 'relatedTo'): Promise<void> {
     for (const [i, id] of relatedTo.entries()) {
       const events = await this.store.readStream(entryStream(id), { maxCount: 1 });
-      if (events.length === 0) throw new InvalidCommandError(`relatedTo.${i}`, `refers to unknown entry ${id}`);
+      if (events.length === 0) throw new InvalidCommandError(`${field}.${i}`, `refers to unknown entry ${id}`);
     }
   }
 }

@@ -3,6 +3,7 @@ import { openEventStore, type EventStore } from '@timeline/event-store';
 import { Projector, SqliteReadModel } from '@timeline/projections';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config';
+import { MonitoredEventStore } from '../health/monitored-event-store';
 import { APP_CONFIG, EVENT_STORE } from './store.tokens';
 
 @Global()
@@ -23,16 +24,21 @@ export class StoreModule implements OnModuleInit, OnApplicationShutdown {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         // The one place an adapter is chosen: KurrentDB when a connection string
-        // is configured, the embedded SQLite store otherwise.
+        // is configured, the embedded SQLite store otherwise. The app uses it
+        // through a monitor that remembers whether it lately refused a write or
+        // a read, for /health (the adapter itself is its `inner`).
         {
-          provide: EVENT_STORE,
+          provide: MonitoredEventStore,
           useFactory: () =>
-            openEventStore({
-              connectionString: config.eventStoreConnectionString,
-              sqliteFile: join(config.dataDir, 'events.sqlite'),
-              pollIntervalMs: config.pollIntervalMs,
-            }),
+            new MonitoredEventStore(
+              openEventStore({
+                connectionString: config.eventStoreConnectionString,
+                sqliteFile: join(config.dataDir, 'events.sqlite'),
+                pollIntervalMs: config.pollIntervalMs,
+              }),
+            ),
         },
+        { provide: EVENT_STORE, useExisting: MonitoredEventStore },
         { provide: SqliteReadModel, useFactory: () => new SqliteReadModel(config.readModelFile) },
         {
           provide: Projector,
@@ -40,7 +46,7 @@ export class StoreModule implements OnModuleInit, OnApplicationShutdown {
           useFactory: (store: EventStore, readModel: SqliteReadModel) => new Projector(store, readModel, new Logger('Projector')),
         },
       ],
-      exports: [APP_CONFIG, EVENT_STORE, SqliteReadModel, Projector],
+      exports: [APP_CONFIG, EVENT_STORE, MonitoredEventStore, SqliteReadModel, Projector],
     };
   }
 

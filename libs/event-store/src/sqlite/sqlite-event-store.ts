@@ -25,6 +25,20 @@ export interface SqliteEventStoreOptions {
    * subscribers at once.
    */
   pollIntervalMs?: number;
+  /**
+   * How long one attempt to write may block, inside SQLite, waiting for
+   * another connection's write lock (busy_timeout). better-sqlite3 is
+   * synchronous: this is time the whole process stands still, so it is kept
+   * short and the waiting is done between attempts instead (lockWaitMs).
+   * Default 20 ms.
+   */
+  busyTimeoutMs?: number;
+  /**
+   * How long an append waits, in all, for a write lock that another process
+   * (a second instance, the CLI) holds, before failing with
+   * StoreUnavailableError. The event loop keeps serving meanwhile. Default 5000 ms.
+   */
+  lockWaitMs?: number;
 }
 
 interface EventRow {
@@ -44,6 +58,8 @@ interface PendingAppend {
   expected: ExpectedRevision;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
+  /** Until when it may wait for another connection's write lock (epoch ms). */
+  lockDeadline: number;
 }
 
 const SCHEMA = `
@@ -65,6 +81,21 @@ const MAX_PAGE = 10_000;
 /** SQLite error codes that mean "the store cannot take writes now", not "your request is wrong". */
 const UNAVAILABLE_CODES = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|NOTADB|CORRUPT|PERM)/;
 
+/** What each of those means, in words an editor or an operator can act on. */
+const UNAVAILABLE_REASONS: Array<[RegExp, string]> = [
+  [/^SQLITE_FULL/, 'the disk is full'],
+  [/^SQLITE_READONLY/, 'its file cannot be written (read-only)'],
+  [/^SQLITE_(BUSY|LOCKED)/, 'another connection holds its write lock'],
+  [/^SQLITE_IOERR/, 'the disk reported an I/O error'],
+  [/^SQLITE_(CANTOPEN|PERM)/, 'its file cannot be opened'],
+  [/^SQLITE_(NOTADB|CORRUPT)/, 'its file is damaged'],
+];
+
+/** Pause between two attempts to get a write lock another connection holds. */
+const LOCK_RETRY_MS = 25;
+/** SQLite's own default ceiling on max_page_count, restored by limitSize(null). */
+const NO_SIZE_LIMIT = 4294967294;
+
 /**
  * The embedded event store: one SQLite file in WAL mode.
  *
@@ -85,6 +116,11 @@ export class SqliteEventStore implements EventStore {
   private readonly statements: ReturnType<SqliteEventStore['prepare']>;
   private pending: PendingAppend[] = [];
   private flushScheduled = false;
+  /** Appends that found the write lock taken, and the timer that tries them again. */
+  private waitingForLock: PendingAppend[] = [];
+  private lockRetry: NodeJS.Timeout | null = null;
+  private readonly lockWaitMs: number;
+  private readonly busyTimeoutMs: number;
   private readonly subscriptions = new Set<SqliteSubscription>();
   private readonly pollIntervalMs: number;
   private closed = false;
@@ -93,12 +129,17 @@ export class SqliteEventStore implements EventStore {
 
   constructor(readonly file: string, options: SqliteEventStoreOptions = {}) {
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
+    this.lockWaitMs = options.lockWaitMs ?? 5000;
+    this.busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 20));
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
+    // Opening (WAL recovery) may wait for another process the usual 5 s, once.
+    this.db = new Database(file, { timeout: 5000 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
-    // Other processes (a second instance, the CLI) may hold the write lock briefly.
-    this.db.pragma('busy_timeout = 5000');
+    // Other processes (a second instance, the CLI) may hold the write lock. A
+    // busy SQLite call blocks the event loop, so each attempt waits only
+    // briefly; appends wait longer between attempts (see flush).
+    this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
     this.db.exec(SCHEMA);
     this.statements = this.prepare();
   }
@@ -135,8 +176,8 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the event store is closed'));
     if (events.length === 0) return Promise.reject(new RangeError('append needs at least one event'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ stream, events, expected, resolve, reject });
-      if (!this.flushScheduled) {
+      this.pending.push({ stream, events, expected, resolve, reject, lockDeadline: Date.now() + this.lockWaitMs });
+      if (!this.flushScheduled && this.lockRetry === null) {
         this.flushScheduled = true;
         // setImmediate, not a microtask: lets every request that arrived in this
         // I/O phase join the batch before we pay for the fsync.
@@ -145,28 +186,55 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  private flush(): void {
+  /**
+   * Writes every waiting append in one transaction. BEGIN IMMEDIATE takes the
+   * write lock first, so a lock held by another process shows at once, as
+   * SQLITE_BUSY, with nothing written yet: the appends then wait (off the
+   * event loop) and try again, up to their lockDeadline. Any other failure of
+   * the database (disk full, read-only, I/O error) rolls the whole
+   * transaction back and fails every append in it with StoreUnavailableError:
+   * nothing is half-written, and the next append simply tries again.
+   */
+  private flush(final = false): void {
     this.flushScheduled = false;
-    const batch = this.pending;
+    if (this.lockRetry !== null) {
+      clearTimeout(this.lockRetry);
+      this.lockRetry = null;
+    }
+    const batch = [...this.waitingForLock, ...this.pending];
+    this.waitingForLock = [];
     this.pending = [];
     if (batch.length === 0) return;
     const recordedAt = new Date().toISOString();
     const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
     const appendOne = this.db.transaction((p: PendingAppend) => this.appendNow(p, recordedAt));
     try {
-      this.db.transaction(() => {
-        for (const p of batch) {
-          try {
-            outcomes.push({ ok: true, result: appendOne(p) });
-          } catch (error) {
-            if (!isRequestError(error)) throw error;
-            outcomes.push({ ok: false, error });
+      this.db
+        .transaction(() => {
+          for (const p of batch) {
+            try {
+              outcomes.push({ ok: true, result: appendOne(p) });
+            } catch (error) {
+              if (!isRequestError(error)) throw error;
+              outcomes.push({ ok: false, error });
+            }
           }
-        }
-      })();
+        })
+        .immediate();
       this.commits++;
     } catch (error) {
-      const failure = toStoreError(error);
+      if (!final && isBusy(error)) {
+        const now = Date.now();
+        const waiting = batch.filter((p) => p.lockDeadline > now);
+        const failure = toStoreError(error, 'write', `gave up after waiting ${this.lockWaitMs} ms`);
+        for (const p of batch) if (p.lockDeadline <= now) p.reject(failure);
+        if (waiting.length > 0) {
+          this.waitingForLock = waiting;
+          this.lockRetry = setTimeout(() => this.flush(), LOCK_RETRY_MS);
+        }
+        return;
+      }
+      const failure = toStoreError(error, 'write');
       for (const p of batch) p.reject(failure);
       return;
     }
@@ -241,11 +309,21 @@ export class SqliteEventStore implements EventStore {
   importEvents(events: readonly RecordedEvent[]): void {
     const { position } = this.statements.head.get() as { position: number | null };
     if (position !== null) throw new Error('import needs an empty event store');
-    this.db.transaction(() => {
-      for (const e of events) {
-        this.statements.insert.run(e.id, e.stream, e.revision, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata), e.recordedAt);
-      }
-    })();
+    // A command-line import may block while another process holds the lock.
+    this.db.pragma(`busy_timeout = ${this.lockWaitMs}`);
+    try {
+      this.db
+        .transaction(() => {
+          for (const e of events) {
+            this.statements.insert.run(e.id, e.stream, e.revision, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata), e.recordedAt);
+          }
+        })
+        .immediate();
+    } catch (error) {
+      throw toStoreError(error, 'write');
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
     this.commits++;
     for (const s of this.subscriptions) s.wake();
   }
@@ -289,9 +367,24 @@ export class SqliteEventStore implements EventStore {
     return isSqlitePosition(value);
   }
 
+  /**
+   * FOR TESTS ONLY: simulates a full disk. Caps the file at `maxPages` pages
+   * (PRAGMA max_page_count), so that any write needing a new page fails with
+   * SQLITE_FULL, exactly as when the disk has no room left; `null` lifts the
+   * cap. SQLite never caps below the current size, so limitSize(1) means "no
+   * room to grow from here". Returns the cap in force. An event bigger than a
+   * page always needs new (overflow) pages; a small one may still fit in the
+   * free space of the last page, as it would on a real full disk.
+   */
+  limitSize(maxPages: number | null): number {
+    // (0 would only read the setting, hence at least 1.)
+    const pages = maxPages === null ? NO_SIZE_LIMIT : Math.max(1, Math.floor(maxPages));
+    return this.db.pragma(`max_page_count = ${pages}`, { simple: true }) as number;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush(); // acknowledge what was already accepted before closing the file
+    this.flush(true); // acknowledge what was already accepted before closing the file
     this.closed = true;
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     this.db.close();
@@ -302,7 +395,7 @@ export class SqliteEventStore implements EventStore {
     try {
       return read();
     } catch (error) {
-      throw toStoreError(error);
+      throw toStoreError(error, 'read');
     }
   }
 }
@@ -328,10 +421,23 @@ function isUniqueViolation(error: unknown, column: string): boolean {
   return error instanceof Error && (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && error.message.includes(column);
 }
 
-function toStoreError(error: unknown): unknown {
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+}
+
+/**
+ * A failure of the database becomes StoreUnavailableError, with a message that
+ * names the store and says what is wrong (the 503 a command answers carries
+ * it); any other error keeps its meaning.
+ */
+function toStoreError(error: unknown, operation: 'read' | 'write', detail?: string): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) {
-    return new StoreUnavailableError(`the embedded event store cannot be used: ${(error as Error).message}`, error);
+    const reason = UNAVAILABLE_REASONS.find(([pattern]) => pattern.test(code))?.[1] ?? 'SQLite failed';
+    const what = operation === 'write' ? 'cannot take writes' : 'cannot be read';
+    const extra = detail ? `; ${detail}` : '';
+    return new StoreUnavailableError(`the embedded event store ${what}: ${reason} (${code}: ${(error as Error).message}${extra})`, error);
   }
   return error;
 }

@@ -1,4 +1,5 @@
-import { SqliteEventStore, type RecordedEvent } from '@timeline/event-store';
+import { SqliteEventStore, StoreUnavailableError, type EventStore, type RecordedEvent } from '@timeline/event-store';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,13 @@ import { writeSampleLog } from '../testing/sample-log';
 import { Projector } from './projector';
 import { seededRandom } from '../testing/seeded-random';
 
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 async function readEverything(store: SqliteEventStore): Promise<RecordedEvent[]> {
   const all: RecordedEvent[] = [];
@@ -95,22 +103,134 @@ describe('Projector', () => {
     readModel.close();
   });
 
-  it('stops right before an event it cannot apply, never skipping it, and says so', async () => {
+  const meta = { recordedBy: 't', correlationId: 'c', causationId: null, schemaVersion: 1 };
+  const GHOST = '00000000-0000-4000-8000-00000000dead';
+
+  it('sets an event it cannot apply aside as a dead letter, with its error, counts it, and goes on with the next ones', async () => {
     const readModel = open('read.sqlite');
-    const errors: unknown[] = [];
-    const projector = new Projector(store, readModel, { log: () => undefined, error: (_m, e) => errors.push(e) }, 20);
+    const errors: string[] = [];
+    const projector = new Projector(store, readModel, { log: () => undefined, error: (m) => errors.push(m) }, 20);
     projector.start();
     await projector.waitFor((await store.headPosition())!, 5000);
 
-    const good = await store.append('timeline-late', [{ id: '00000000-0000-4000-8000-000000000001', type: 'TimelineOpened', data: { slug: 'late', title: 'Late', description: '' }, metadata: { recordedBy: 't', correlationId: 'c', causationId: null, schemaVersion: 1 } }], 'no-stream');
-    const poison = await store.append('entry-00000000-0000-4000-8000-00000000dead', [{ id: '00000000-0000-4000-8000-000000000002', type: 'EntryRetracted', data: { entryId: '00000000-0000-4000-8000-00000000dead', timeline: 'late', reason: 'x' }, metadata: { recordedBy: 't', correlationId: 'c', causationId: null, schemaVersion: 1 } }], 'no-stream');
+    const good = await store.append('timeline-late', [{ id: '00000000-0000-4000-8000-000000000001', type: 'TimelineOpened', data: { slug: 'late', title: 'Late', description: '' }, metadata: meta }], 'no-stream');
+    const poison = await store.append(`entry-${GHOST}`, [{ id: '00000000-0000-4000-8000-000000000002', type: 'EntryRetracted', data: { entryId: GHOST, timeline: 'late', reason: 'x' }, metadata: meta }], 'no-stream');
+    const after = await store.append('timeline-later', [{ id: '00000000-0000-4000-8000-000000000003', type: 'TimelineOpened', data: { slug: 'later', title: 'Later', description: '' }, metadata: meta }], 'no-stream');
 
-    await expect(projector.waitFor(good.position, 5000)).resolves.toBe(true);
-    await expect(projector.waitFor(poison.position, 300)).resolves.toBe(false);
-    expect(readModel.checkpoint()).toBe(good.position);
+    await expect(projector.waitFor(after.position, 5000)).resolves.toBe(true);
+    expect(readModel.checkpoint()).toBe(after.position);
     expect(readModel.timeline('late')).toBeDefined();
-    expect(projector.lastError).toBeInstanceOf(Error);
-    expect(errors.length).toBeGreaterThan(0);
+    expect(readModel.timeline('later')).toBeDefined();
+    expect(projector.deadLetters).toBe(1);
+    expect(readModel.deadLetters()).toEqual([
+      expect.objectContaining({
+        position: poison.position,
+        stream: `entry-${GHOST}`,
+        type: 'EntryRetracted',
+        revision: 0,
+        error: `Error: event at ${poison.position} changes unknown entry ${GHOST}`,
+      }),
+    ]);
+    expect(projector.lastError).toBeNull(); // a poison event is not a failure of the projector
+    expect(errors).toEqual([expect.stringContaining(`the event at ${poison.position} (EntryRetracted, entry-${GHOST} revision 0) cannot be projected`)]);
+
+    // The dead letter is part of the read model: a rebuild reproduces it exactly.
+    const digest = readModel.digest();
+    await expect(projector.rebuild()).resolves.toMatchObject({ digest, deadLetters: 1 });
+    await projector.stop();
+    readModel.close();
+  });
+
+  it('does not dead-letter when the read model cannot be written: retries until it can, and says so meanwhile', async () => {
+    const file = join(dir, 'read.sqlite');
+    const readModel = new SqliteReadModel(file, { busyTimeoutMs: 10 });
+    const errors: unknown[] = [];
+    const projector = new Projector(store, readModel, { log: () => undefined, error: (_m, e) => errors.push(e) }, 20);
+    projector.start();
+    const head = (await store.headPosition())!;
+    await projector.waitFor(head, 5000);
+
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE'); // another process holds the read model's write lock
+    const late = await store.append('timeline-late', [{ id: '00000000-0000-4000-8000-000000000001', type: 'TimelineOpened', data: { slug: 'late', title: 'Late', description: '' }, metadata: meta }], 'no-stream');
+    await expect(projector.waitFor(late.position, 300)).resolves.toBe(false);
+    expect(readModel.checkpoint()).toBe(head);
+    expect(projector.lastError).toMatchObject({ code: 'SQLITE_BUSY' });
+    expect(projector.failingSince).toBeInstanceOf(Date);
+    expect(errors.length).toBeGreaterThan(1); // it keeps trying
+    expect(projector.deadLetters).toBe(0);
+
+    other.exec('ROLLBACK');
+    other.close();
+    await expect(projector.waitFor(late.position, 5000)).resolves.toBe(true);
+    expect(readModel.timeline('late')).toBeDefined();
+    expect(projector.lastError).toBeNull();
+    expect(projector.failingSince).toBeNull();
+    expect(projector.deadLetters).toBe(0);
+    await projector.stop();
+    readModel.close();
+  });
+
+  it('when the log cannot be read, retries, and clears the error once the store answers again, even with nothing new to apply', async () => {
+    let unavailable = false;
+    const failing = new StoreUnavailableError('the embedded event store cannot be read: disk I/O error');
+    const flaky: EventStore = {
+      append: (...args) => store.append(...args),
+      readStream: (...args) => store.readStream(...args),
+      readAll: (...args) => store.readAll(...args),
+      isPosition: (v) => store.isPosition(v),
+      close: async () => undefined,
+      headPosition: async () => {
+        if (unavailable) throw failing;
+        return store.headPosition();
+      },
+      // Polls like the embedded store's subscription: each read fails while the store is unavailable.
+      subscribeToAll(options) {
+        let after = options?.after;
+        let closed = false;
+        return {
+          close: async () => {
+            closed = true;
+          },
+          async *[Symbol.asyncIterator]() {
+            while (!closed) {
+              if (unavailable) throw failing;
+              const page = await store.readAll({ after, limit: 500 });
+              if (page.length > 0) {
+                after = page[page.length - 1].position;
+                yield page;
+              } else {
+                await new Promise((r) => setTimeout(r, 5));
+              }
+            }
+          },
+        };
+      },
+    };
+    const readModel = open('read.sqlite');
+    const projector = new Projector(flaky, readModel, undefined, 20);
+    projector.start();
+    const head = (await store.headPosition())!;
+    await projector.waitFor(head, 5000);
+
+    unavailable = true;
+    await store.append('timeline-late', [{ id: '00000000-0000-4000-8000-000000000001', type: 'TimelineOpened', data: { slug: 'late', title: 'Late', description: '' }, metadata: meta }], 'no-stream');
+    await waitUntil(() => projector.lastError === failing);
+    expect(readModel.timeline('late')).toBeUndefined();
+
+    unavailable = false;
+    await waitUntil(() => projector.lastError === null);
+    expect(readModel.timeline('late')).toBeDefined();
+
+    // Fails again with nothing new in the log, and recovers with nothing to apply:
+    // no batch will come to clear the error, the store answering again does.
+    unavailable = true;
+    await waitUntil(() => projector.lastError === failing);
+    const checkpoint = readModel.checkpoint();
+    unavailable = false;
+    await waitUntil(() => projector.lastError === null);
+    expect(readModel.checkpoint()).toBe(checkpoint);
+    expect(checkpoint).toBe(await store.headPosition());
     await projector.stop();
     readModel.close();
   });

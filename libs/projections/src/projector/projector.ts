@@ -26,6 +26,17 @@ const silent: ProjectorLogger = { log: () => undefined, error: () => undefined }
  * checkpoint. Commands wait on it (waitFor) so that their caller reads its
  * own writes; the live feed listens to it (onChanges) so that a pushed entry
  * is already queryable.
+ *
+ * Two kinds of failure, handled differently:
+ * - a poison event, one the projection cannot apply because of what it says
+ *   (an entry that does not exist, data of the wrong shape), is set aside by
+ *   the read model as a dead letter, in the transaction that moves the
+ *   checkpoint past it; the projector goes on (see SqliteReadModel.project);
+ * - a failure to read the log or to write the read model (store unreachable,
+ *   disk full, locked) changes nothing: the projector records it in
+ *   `lastError`, waits `retryDelayMs` and resumes from the checkpoint, for as
+ *   long as it takes. `lastError` clears once a batch is applied, or once the
+ *   store answers again and there is nothing left to apply.
  */
 export class Projector {
   private subscription: EventSubscription | null = null;
@@ -33,8 +44,10 @@ export class Projector {
   private stopped = true;
   private waiters: Waiter[] = [];
   private readonly listeners = new Set<(changes: EntryChange[]) => void>();
-  /** The last error that interrupted projecting, for health checks; cleared by the next batch. */
+  /** The last error that interrupted projecting, for health checks; cleared on recovery (see above). */
   lastError: unknown = null;
+  /** When projecting started failing (the first error of the current run of failures), or null. */
+  failingSince: Date | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -45,6 +58,11 @@ export class Projector {
 
   get checkpoint(): Position | null {
     return this.readModel.checkpoint();
+  }
+
+  /** How many events were set aside as dead letters (SqliteReadModel.deadLetters() lists them). */
+  get deadLetters(): number {
+    return this.readModel.deadLetterCount();
   }
 
   start(): void {
@@ -90,7 +108,7 @@ export class Projector {
    * Drops the read model and replays the whole log into it. Reads pages
    * directly rather than through a subscription: same order, less overhead.
    */
-  async rebuild(onProgress?: (progress: RebuildProgress) => void): Promise<{ events: number; digest: string }> {
+  async rebuild(onProgress?: (progress: RebuildProgress) => void): Promise<{ events: number; digest: string; deadLetters: number }> {
     const wasRunning = !this.stopped;
     await this.stop();
     this.readModel.reset();
@@ -105,24 +123,25 @@ export class Projector {
       onProgress?.({ events, position: after });
     }
     if (wasRunning) this.start();
-    return { events, digest: this.readModel.digest() };
+    return { events, digest: this.readModel.digest(), deadLetters: this.readModel.deadLetterCount() };
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
+        if (this.lastError !== null) await this.clearErrorIfCaughtUp();
         this.subscription = this.store.subscribeToAll({ after: this.readModel.checkpoint() ?? undefined });
         for await (const batch of this.subscription) {
           const changes = this.applyBatch(batch);
-          this.lastError = null;
+          this.setError(null);
           this.release();
           if (changes.length > 0) this.publish(changes);
         }
       } catch (error) {
         // Never skip: log, wait, and resume from the checkpoint, which still
-        // points before the event that failed.
-        this.lastError = error;
-        this.logger.error(`projection stopped at ${this.readModel.checkpoint() ?? 'the start'}; retrying`, error);
+        // points before the batch that failed (nothing of it was committed).
+        this.setError(error);
+        this.logger.error(`projection stopped at ${this.readModel.checkpoint() ?? 'the start'}; retrying in ${this.retryDelayMs} ms`, error);
         await this.subscription?.close();
         if (!this.stopped) await new Promise((r) => setTimeout(r, this.retryDelayMs));
       }
@@ -130,26 +149,42 @@ export class Projector {
   }
 
   /**
-   * One transaction per batch is what makes replay fast. If the batch fails,
-   * apply its events one by one so that everything before the failing event
-   * is applied, and the checkpoint stops right before it.
+   * One transaction per batch, checkpoint included, is what makes replay fast
+   * and exactly-once. Poison events come back as dead letters (already
+   * recorded); any other failure throws with nothing applied.
    */
   private applyBatch(batch: RecordedEvent[]): EntryChange[] {
-    try {
-      return this.readModel.apply(batch);
-    } catch {
-      const changes: EntryChange[] = [];
-      for (const event of batch) {
-        try {
-          changes.push(...this.readModel.apply([event]));
-        } catch (error) {
-          this.release();
-          if (changes.length > 0) this.publish(changes);
-          throw error;
-        }
-      }
-      return changes;
+    const { changes, deadLetters } = this.readModel.project(batch);
+    for (const letter of deadLetters) {
+      this.logger.error(
+        `the event at ${letter.position} (${letter.type}, ${letter.stream} revision ${letter.revision}) cannot be projected; ` +
+          `set aside as a dead letter (${this.readModel.deadLetterCount()} in all): ${letter.error}`,
+      );
     }
+    return changes;
+  }
+
+  /**
+   * After a failure: if the store answers again and the read model is already
+   * at its head, there is nothing left that could fail, so the failure is
+   * over even though no batch will come to prove it. Throws while the store
+   * cannot be read.
+   */
+  private async clearErrorIfCaughtUp(): Promise<void> {
+    const head = await this.store.headPosition();
+    const checkpoint = this.readModel.checkpoint();
+    if (head === null || (checkpoint !== null && checkpoint >= head)) this.setError(null);
+  }
+
+  private setError(error: unknown): void {
+    if (error === null) {
+      if (this.lastError !== null) this.logger.log(`projection resumed at ${this.readModel.checkpoint() ?? 'the start'}`);
+      this.lastError = null;
+      this.failingSince = null;
+      return;
+    }
+    this.lastError = error;
+    this.failingSince ??= new Date();
   }
 
   private release(): void {

@@ -52,12 +52,28 @@ export const READ_MODEL_SCHEMA = `
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS changes_by_timeline ON changes (timeline, position);
   CREATE INDEX IF NOT EXISTS changes_by_entry ON changes (entry_id, position);
+  -- Events the projection could not apply (a "poison" event: its content, not
+  -- the database, was the problem), set aside with the error instead of
+  -- stopping the projector. Written in the transaction that moves the
+  -- checkpoint past them, so each is recorded exactly once. Nothing here
+  -- depends on the run (no wall-clock time; recorded_at is the store's time
+  -- for the event), so a rebuild re-creates the same rows and the table is
+  -- part of the digest.
+  CREATE TABLE IF NOT EXISTS dead_letters (
+    position    TEXT PRIMARY KEY,
+    stream      TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    revision    INTEGER NOT NULL,
+    error       TEXT NOT NULL,
+    event       TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+  ) WITHOUT ROWID;
 `;
 
 /**
  * Bumped whenever the tables change. A read model of another version is
  * dropped and rebuilt from the log on open: it is a cache, the log is the truth.
  */
-export const READ_MODEL_VERSION = 3;
+export const READ_MODEL_VERSION = 4;
 
-export const READ_MODEL_TABLES = ['checkpoint', 'timelines', 'entries', 'entry_actors', 'changes'] as const;
+export const READ_MODEL_TABLES = ['checkpoint', 'timelines', 'entries', 'entry_actors', 'changes', 'dead_letters'] as const;

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { deadLetterOf, isInfrastructureFailure, type DeadLetter } from './dead-letters';
 import { listEntries, listEntriesAsOf, type EntryListQuery, type EntryPage } from './entry-queries';
 import type { EntryView, TimelineView } from './entry-view';
 import { READ_MODEL_SCHEMA, READ_MODEL_TABLES, READ_MODEL_VERSION } from './read-model.schema';
@@ -19,6 +20,33 @@ interface TimelineRow {
   position: string;
 }
 
+export interface SqliteReadModelOptions {
+  /**
+   * How long a write waits for another connection's lock on the read model
+   * file (a CLI rebuild, say) before failing with SQLITE_BUSY, which the
+   * projector retries. Default 5000 ms.
+   */
+  busyTimeoutMs?: number;
+}
+
+interface DeadLetterRow {
+  position: string;
+  stream: string;
+  type: string;
+  revision: number;
+  error: string;
+  event: string;
+  recorded_at: string;
+}
+
+/** What applying a batch did. */
+export interface ProjectionResult {
+  /** The entry changes it made, in log order. */
+  changes: EntryChange[];
+  /** The events of the batch it could not apply and set aside, in log order. */
+  deadLetters: DeadLetter[];
+}
+
 /**
  * The timeline read model in SQLite.
  *
@@ -26,6 +54,13 @@ interface TimelineRow {
  * a crash leaves the read model at a checkpoint it fully reflects: no event is
  * applied twice, none skipped. Events at or before the checkpoint are ignored,
  * which makes re-delivery harmless.
+ *
+ * An event the projection cannot apply (a poison event: unknown entry, data
+ * of the wrong shape) does not stop it: it is recorded in `dead_letters`, with
+ * the error, in the same transaction that moves the checkpoint past it, and
+ * the rest of the batch is applied as usual. A failure of the database itself
+ * (disk full, I/O error, locked) is not the event's fault: the batch is rolled
+ * back whole and the error thrown, to be retried later.
  *
  * synchronous=NORMAL (not FULL): after a power loss the read model may lose its
  * last transactions, but it loses them together with their checkpoint and
@@ -35,10 +70,11 @@ export class SqliteReadModel {
   private readonly db: Database.Database;
   private readonly statements;
   private cachedCheckpoint: Position | null;
+  private cachedDeadLetterCount: number;
 
-  constructor(readonly file: string) {
+  constructor(readonly file: string, options: SqliteReadModelOptions = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
+    this.db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.migrate();
@@ -74,8 +110,15 @@ export class SqliteReadModel {
       changesSince: db.prepare(
         `SELECT position, timeline, type, entry FROM changes WHERE timeline = ? AND position > ? ORDER BY position LIMIT ?`,
       ),
+      saveDeadLetter: db.prepare(
+        `INSERT INTO dead_letters (position, stream, type, revision, error, event, recorded_at)
+         VALUES (@position, @stream, @type, @revision, @error, @event, @recordedAt)`,
+      ),
+      deadLetterCount: db.prepare(`SELECT COUNT(*) AS count FROM dead_letters`),
+      deadLetters: db.prepare(`SELECT * FROM dead_letters WHERE position > ? ORDER BY position LIMIT ?`),
     };
     this.cachedCheckpoint = this.readCheckpoint();
+    this.cachedDeadLetterCount = this.readDeadLetterCount();
   }
 
   /** The position of the last event applied, or null before the first. */
@@ -83,41 +126,58 @@ export class SqliteReadModel {
     return this.cachedCheckpoint;
   }
 
-  /** Applies a batch in one transaction; returns the entry changes it made, in log order. */
+  /**
+   * Applies a batch in one transaction, dead letters and checkpoint included;
+   * returns the entry changes it made, in log order. Throws (having changed
+   * nothing) only when the database fails.
+   */
   apply(events: RecordedEvent[]): EntryChange[] {
-    const fresh = this.cachedCheckpoint === null ? events : events.filter((e) => e.position > this.cachedCheckpoint!);
-    if (fresh.length === 0) return [];
-    const changes: EntryChange[] = [];
-    this.db.transaction(() => {
-      for (const event of fresh) {
-        const change = projectEvent(this.target, event);
-        if (change) {
-          this.statements.saveChange.run({
-            position: change.position,
-            timeline: change.timeline,
-            type: change.type,
-            entryId: change.entry.entryId,
-            kind: change.entry.kind,
-            occurredOn: change.entry.occurredOn,
-            status: change.entry.status,
-            recordedAt: event.recordedAt,
-            entry: this.serialized.get(change.entry) ?? JSON.stringify(change.entry),
-          });
-          changes.push(change);
-        }
-      }
-      this.statements.saveCheckpoint.run(fresh[fresh.length - 1].position);
-    })();
-    this.cachedCheckpoint = fresh[fresh.length - 1].position;
-    return changes;
+    return this.project(events).changes;
   }
 
-  /** Empties every table, checkpoint included: the first step of a rebuild. */
+  /** Like apply, and also says which events were set aside as dead letters. */
+  project(events: RecordedEvent[]): ProjectionResult {
+    const fresh = this.cachedCheckpoint === null ? events : events.filter((e) => e.position > this.cachedCheckpoint!);
+    if (fresh.length === 0) return { changes: [], deadLetters: [] };
+    try {
+      // The common case, and the one replays are made of: no savepoints.
+      return this.applyInOneTransaction(fresh, false);
+    } catch (error) {
+      if (isInfrastructureFailure(error, this.db.open)) throw error;
+    }
+    // A poison event in the batch. Apply it again with a savepoint around each
+    // event, so that the one that fails is undone alone and set aside. An event
+    // is dead-lettered only if it fails again here: what failed once by chance
+    // is applied.
+    return this.applyInOneTransaction(fresh, true);
+  }
+
+  /** Empties every table, checkpoint and dead letters included: the first step of a rebuild. */
   reset(): void {
     this.db.transaction(() => {
       for (const table of READ_MODEL_TABLES) this.db.exec(`DELETE FROM ${table}`);
     })();
     this.cachedCheckpoint = null;
+    this.cachedDeadLetterCount = 0;
+  }
+
+  /** How many events were set aside as dead letters (kept in memory: cheap enough for every health check). */
+  deadLetterCount(): number {
+    return this.cachedDeadLetterCount;
+  }
+
+  /** Dead letters in log order, strictly after `after`. */
+  deadLetters(options: { after?: Position; limit?: number } = {}): DeadLetter[] {
+    const rows = this.statements.deadLetters.all(options.after ?? '', Math.min(Math.max(options.limit ?? 100, 1), 1000)) as DeadLetterRow[];
+    return rows.map((r) => ({
+      position: r.position,
+      stream: r.stream,
+      type: r.type,
+      revision: r.revision,
+      error: r.error,
+      event: JSON.parse(r.event) as RecordedEvent,
+      recordedAt: r.recorded_at,
+    }));
   }
 
   timeline(slug: string): TimelineView | undefined {
@@ -193,6 +253,62 @@ export class SqliteReadModel {
   private readCheckpoint(): Position | null {
     const row = this.statements.checkpoint.get() as { position: string } | undefined;
     return row?.position ?? null;
+  }
+
+  private readDeadLetterCount(): number {
+    return (this.statements.deadLetterCount.get() as { count: number }).count;
+  }
+
+  /**
+   * The batch and its checkpoint in one transaction. With `isolate`, each event
+   * runs in its own savepoint: one that throws a poison error is rolled back
+   * alone and recorded as a dead letter; an infrastructure error still aborts
+   * the whole transaction.
+   */
+  private applyInOneTransaction(fresh: RecordedEvent[], isolate: boolean): ProjectionResult {
+    const changes: EntryChange[] = [];
+    const deadLetters: DeadLetter[] = [];
+    const applyIsolated = this.db.transaction((event: RecordedEvent) => this.applyOne(event));
+    this.db.transaction(() => {
+      for (const event of fresh) {
+        if (!isolate) {
+          const change = this.applyOne(event);
+          if (change) changes.push(change);
+          continue;
+        }
+        try {
+          const change = applyIsolated(event);
+          if (change) changes.push(change);
+        } catch (error) {
+          if (isInfrastructureFailure(error, this.db.open)) throw error;
+          const letter = deadLetterOf(event, error);
+          this.statements.saveDeadLetter.run({ ...letter, event: JSON.stringify(event) });
+          deadLetters.push(letter);
+        }
+      }
+      this.statements.saveCheckpoint.run(fresh[fresh.length - 1].position);
+    })();
+    this.cachedCheckpoint = fresh[fresh.length - 1].position;
+    this.cachedDeadLetterCount += deadLetters.length;
+    return { changes, deadLetters };
+  }
+
+  /** Projects one event and logs its entry change; inside the caller's transaction. */
+  private applyOne(event: RecordedEvent): EntryChange | null {
+    const change = projectEvent(this.target, event);
+    if (!change) return null;
+    this.statements.saveChange.run({
+      position: change.position,
+      timeline: change.timeline,
+      type: change.type,
+      entryId: change.entry.entryId,
+      kind: change.entry.kind,
+      occurredOn: change.entry.occurredOn,
+      status: change.entry.status,
+      recordedAt: event.recordedAt,
+      entry: this.serialized.get(change.entry) ?? JSON.stringify(change.entry),
+    });
+    return change;
   }
 
   /** Each entry version is serialized once, for its row and for the change log alike. */

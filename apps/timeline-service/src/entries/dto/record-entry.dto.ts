@@ -6,6 +6,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsObject,
   IsString,
   Length,
   Matches,
@@ -32,7 +33,7 @@ export class EntryFieldsDto {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ArrayUnique() @IsActorId({ each: true })
   actors!: string[];
 
-  @Optional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => SourceDto)
+  @Optional() @IsArray() @ArrayMaxSize(20) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => SourceDto)
   sources?: SourceDto[];
 
   @Optional() @IsArray() @ArrayMaxSize(20) @ArrayUnique()
@@ -51,7 +52,7 @@ export class AnnouncementFieldsDto extends EntryFieldsDto {
   @IsIn(ANNOUNCEMENT_STAGES)
   stage!: AnnouncementStage;
 
-  @Optional() @ValidateNested() @Type(() => MoneyDto)
+  @Optional() @IsObject() @ValidateNested() @Type(() => MoneyDto)
   pledge?: MoneyDto;
 }
 
@@ -76,10 +77,10 @@ export class DeliveryFieldsDto extends EntryFieldsDto {
   @IsActorId()
   recipient!: string;
 
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(50) @ValidateNested({ each: true }) @Type(() => DeliveryItemDto)
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(50) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => DeliveryItemDto)
   items!: DeliveryItemDto[];
 
-  @Optional() @ValidateNested() @Type(() => MoneyDto)
+  @Optional() @IsObject() @ValidateNested() @Type(() => MoneyDto)
   value?: MoneyDto;
 
   @Optional() @IsString() @Length(1, 64) @HasText()
