@@ -52,6 +52,8 @@ interface EventRow {
   recorded_at: string;
 }
 
+type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
 interface PendingAppend {
   stream: string;
   events: NewEvent[];
@@ -114,6 +116,7 @@ const NO_SIZE_LIMIT = 4294967294;
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteEventStore['prepare']>;
+  private readonly writeBatch: ReturnType<SqliteEventStore['makeWriteBatch']>;
   private pending: PendingAppend[] = [];
   private flushScheduled = false;
   /** Appends that found the write lock taken, and the timer that tries them again. */
@@ -142,6 +145,7 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
     this.db.exec(SCHEMA);
     this.statements = this.prepare();
+    this.writeBatch = this.makeWriteBatch();
   }
 
   private prepare() {
@@ -206,21 +210,9 @@ export class SqliteEventStore implements EventStore {
     this.pending = [];
     if (batch.length === 0) return;
     const recordedAt = new Date().toISOString();
-    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
-    const appendOne = this.db.transaction((p: PendingAppend) => this.appendNow(p, recordedAt));
+    const outcomes: Outcome[] = [];
     try {
-      this.db
-        .transaction(() => {
-          for (const p of batch) {
-            try {
-              outcomes.push({ ok: true, result: appendOne(p) });
-            } catch (error) {
-              if (!isRequestError(error)) throw error;
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
+      this.writeBatch.immediate(batch, recordedAt, outcomes);
       this.commits++;
     } catch (error) {
       if (!final && isBusy(error)) {
@@ -246,7 +238,25 @@ export class SqliteEventStore implements EventStore {
     if (outcomes.some((o) => o.ok)) for (const s of this.subscriptions) s.wake();
   }
 
-  /** Runs inside a savepoint: throwing undoes this append only. */
+  /** One transaction for the whole batch; made once (in the constructor), it is on the hot path. */
+  private makeWriteBatch() {
+    const appendInSavepoint = this.db.transaction((p: PendingAppend, recordedAt: string) => this.appendNow(p, recordedAt));
+    return this.db.transaction((batch: PendingAppend[], recordedAt: string, outcomes: Outcome[]) => {
+      for (const p of batch) {
+        try {
+          // A single event is written by one INSERT, which SQLite undoes by itself if
+          // it fails; only several events need a savepoint to fail together.
+          const result = p.events.length === 1 ? this.appendNow(p, recordedAt) : appendInSavepoint(p, recordedAt);
+          outcomes.push({ ok: true, result });
+        } catch (error) {
+          if (!isRequestError(error)) throw error;
+          outcomes.push({ ok: false, error });
+        }
+      }
+    });
+  }
+
+  /** Throwing undoes this append only (a savepoint, or a single failed INSERT). */
   private appendNow({ stream, events, expected }: PendingAppend, recordedAt: string): AppendResult {
     const s = this.statements;
     const row = s.currentRevision.get(stream) as { revision: number | null };
