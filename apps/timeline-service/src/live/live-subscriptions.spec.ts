@@ -5,9 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { recordedAt, signingData, testPosition } from '../../../../libs/projections/src/testing/recorded-events';
 import { LiveSubscriptions, type LiveClient, type LiveLimits, type LiveUpdate, type SubscribeOutcome } from './live-subscriptions';
 
-const position = (n: number) => String(n).padStart(20, '0');
+const position = testPosition;
 
 /**
  * A hand-written log: events as the store would record them, positions
@@ -28,18 +29,7 @@ class Log {
 
   record(timeline: string, entryId: string = randomUUID()): RecordedEvent {
     this.entries.set(entryId, { timeline, revision: 0 });
-    return this.event(`entry-${entryId}`, 0, 'SigningRecorded', {
-      entryId,
-      timeline,
-      occurredOn: '2024-06-13',
-      title: `Entry ${entryId.slice(0, 8)}`,
-      actors: ['JP', 'UA'],
-      sources: [],
-      tags: [],
-      relatedTo: [],
-      parties: ['JP', 'UA'],
-      instrument: 'Accord',
-    });
+    return this.event(`entry-${entryId}`, 0, 'SigningRecorded', signingData(timeline, entryId));
   }
 
   correct(entryId: string, title = `Corrected at ${this.last + 1}`): RecordedEvent {
@@ -62,16 +52,7 @@ class Log {
 
   private event(stream: string, revision: number, type: string, data: Record<string, unknown>): RecordedEvent {
     this.last += 1;
-    return {
-      id: randomUUID(),
-      stream,
-      revision,
-      position: position(this.last),
-      type,
-      data,
-      metadata: { recordedBy: 'test', correlationId: randomUUID(), causationId: null, schemaVersion: 1 },
-      recordedAt: new Date(Date.UTC(2024, 5, 13) + this.last * 1000).toISOString(),
-    };
+    return recordedAt(this.last, stream, revision, type, data);
   }
 }
 

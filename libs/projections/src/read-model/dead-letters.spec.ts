@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeFailure, isInfrastructureFailure } from './dead-letters';
 import { SqliteReadModel } from './sqlite-read-model';
+import { recordedAt, signingData, testPosition } from '../testing/recorded-events';
 
-const position = (n: number) => String(n).padStart(20, '0');
+const position = testPosition;
 const GHOST = '00000000-0000-4000-8000-00000000dead';
 
 /** Events as the store records them, positions 1, 2, 3... */
@@ -20,19 +21,7 @@ class Log {
   }
 
   record(timeline: string, entryId: string = randomUUID(), overrides: Record<string, unknown> = {}): RecordedEvent {
-    return this.event(`entry-${entryId}`, 0, 'SigningRecorded', {
-      entryId,
-      timeline,
-      occurredOn: '2024-06-13',
-      title: `Entry ${entryId.slice(0, 8)}`,
-      actors: ['JP', 'UA'],
-      sources: [],
-      tags: [],
-      relatedTo: [],
-      parties: ['JP', 'UA'],
-      instrument: 'Accord',
-      ...overrides,
-    });
+    return this.event(`entry-${entryId}`, 0, 'SigningRecorded', { ...signingData(timeline, entryId), ...overrides });
   }
 
   correct(timeline: string, entryId: string, revision: number, title: string): RecordedEvent {
@@ -41,16 +30,7 @@ class Log {
 
   event(stream: string, revision: number, type: string, data: Record<string, unknown>): RecordedEvent {
     this.last += 1;
-    const event: RecordedEvent = {
-      id: randomUUID(),
-      stream,
-      revision,
-      position: position(this.last),
-      type,
-      data,
-      metadata: { recordedBy: 'test', correlationId: randomUUID(), causationId: null, schemaVersion: 1 },
-      recordedAt: new Date(Date.UTC(2024, 5, 13) + this.last * 1000).toISOString(),
-    };
+    const event = recordedAt(this.last, stream, revision, type, data);
     this.events.push(event);
     return event;
   }
