@@ -264,7 +264,7 @@ describe('POST /timelines/:slug/entries', () => {
 });
 
 describe('GET /timelines/:slug/entries', () => {
-  const { api } = useService();
+  const { api, service } = useService();
 
   // Recorded in this order; ties on 2024-06-01 must come out in recording order.
   const plan: Array<[key: string, body: Body]> = [
@@ -457,6 +457,33 @@ describe('GET /timelines/:slug/entries', () => {
 
   it('answers 404 for an unknown timeline', async () => {
     expectError(await api().get(`/timelines/${uniqueSlug('absent')}/entries`), 404, 'timeline_not_found');
+  });
+
+  it('tags each page with an ETag: 304 for If-None-Match until a write changes the page, then the new page at once', async () => {
+    const own = await openTimeline(api(), 'etag');
+    await recordEntry(api(), own, announcement({ title: 'first' }));
+    const url = `${service().url}/timelines/${own}/entries?limit=10`;
+    const first = await fetch(url);
+    const etag = first.headers.get('etag');
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(etag).toMatch(/^W\/"[\w-]+"$/);
+    expect((await fetch(url)).headers.get('etag')).toBe(etag);
+    // As a browser revalidates: fetch() would otherwise add Cache-Control: no-cache, which forbids a 304.
+    const revalidate = { 'if-none-match': etag!, 'cache-control': 'max-age=0' };
+    const unchanged = await fetch(url, { headers: revalidate });
+    expect(unchanged.status).toBe(304);
+    expect(await unchanged.text()).toBe('');
+    // The tag is of the bytes: another page has another tag.
+    expect((await fetch(`${url}&kind=signing`)).headers.get('etag')).not.toBe(etag);
+
+    const second = await recordEntry(api(), own, announcement({ title: 'second' }));
+    const changed = await fetch(url, { headers: revalidate });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+    const page = (await changed.json()) as { items: Array<{ title: string }>; position: string };
+    expect(page.items.map((e) => e.title).sort()).toEqual(['first', 'second']);
+    expect(page.position).toBe(second.position);
   });
 });
 

@@ -12,6 +12,7 @@
 import 'reflect-metadata';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { writeHeapSnapshot } from 'node:v8';
 import { Server } from 'socket.io';
 import { createApp } from '../../apps/timeline-service/src/app.factory';
 import { loadConfig } from '../../apps/timeline-service/src/config/app-config';
@@ -86,6 +87,11 @@ serveRequests(async (request) => {
         gc();
       }
       return { ...process.memoryUsage(), gc: Boolean(gc) };
+    }
+    case 'snapshot': {
+      // For finding what a connection costs: a V8 heap snapshot at `path` (after a full GC).
+      (globalThis as { gc?: () => void }).gc?.();
+      return { path: writeHeapSnapshot(String(request['path'])) };
     }
     case 'subscriptions': {
       const want = Number(request['count']);

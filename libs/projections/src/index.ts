@@ -1,5 +1,5 @@
 export * from './read-model/entry-view';
-export { SqliteReadModel, type ProjectionResult, type SqliteReadModelOptions } from './read-model/sqlite-read-model';
+export { SqliteReadModel, type ProjectionResult, type ReadModelRebuild, type SqliteReadModelOptions } from './read-model/sqlite-read-model';
 export { isInfrastructureFailure, type DeadLetter } from './read-model/dead-letters';
 export { InvalidCursorError, type EntryListQuery, type EntryPage } from './read-model/entry-queries';
 export type { EntryChange } from './read-model/timeline.projection';

@@ -24,8 +24,8 @@ export class EntriesController {
   @Get('timelines/:slug/entries')
   // The timeline as it stood in the past is an auditor's question.
   @Requires((request) => (request.query.asOf !== undefined ? 'audit' : 'read'))
-  list(@Param('slug', SlugParam) slug: string, @Query() query: ListEntriesQuery) {
-    return this.entries.list({
+  list(@Param('slug', SlugParam) slug: string, @Query() query: ListEntriesQuery, @Res({ passthrough: true }) response: Response) {
+    const page = this.entries.listSerialized({
       timeline: slug,
       kind: query.kind,
       actor: query.actor,
@@ -36,6 +36,10 @@ export class EntriesController {
       cursor: query.cursor,
       includeRetracted: query.includeRetracted === 'true',
     }, query.asOf);
+    // Express answers 304 itself when If-None-Match matches this ETag.
+    response.setHeader('ETag', page.etag);
+    response.type('application/json');
+    return page.body;
   }
 
   @Get('entries/:id')

@@ -24,6 +24,7 @@ import { isInstant } from '../common/validators';
 import { EVENT_STORE } from '../store/store.tokens';
 import { TimelinesService } from '../timelines/timelines.service';
 import { CHANGES_DTO_OF_KIND } from './dto/correct-entry.dto';
+import { PageCache, type CachedPage } from './page-cache';
 import type { RecordEntryDto } from './dto/record-entry.dto';
 
 const entryDecider: Decider<EntryCommand, EntryEvent, EntryState> = {
@@ -47,6 +48,8 @@ export class EntriesService {
     private readonly projector: Projector,
     private readonly timelines: TimelinesService,
   ) {}
+
+  private readonly pages = new PageCache();
 
   async record(timeline: string, dto: RecordEntryDto, context: CommandContext): Promise<EntryWritten> {
     await this.timelines.assertExists(timeline);
@@ -82,6 +85,11 @@ export class EntriesService {
     const entry = this.readModel.entry(entryId);
     if (!entry) throw new EntryNotFoundError(entryId);
     return entry;
+  }
+
+  /** A page serialized, from the page cache when the read model has not moved since it was built. */
+  listSerialized(query: EntryListQuery, asOf?: string): CachedPage {
+    return this.pages.get(JSON.stringify([query, asOf]), this.readModel.checkpoint(), () => this.list(query, asOf));
   }
 
   list(query: EntryListQuery, asOf?: string): EntryPage & { position: Position | null; asOf?: string } {

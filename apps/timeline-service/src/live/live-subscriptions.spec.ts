@@ -324,6 +324,92 @@ describe('LiveSubscriptions', () => {
     });
   });
 
+  describe('recent changes kept in memory (replay cache)', () => {
+    const spy = () => jest.spyOn(readModel, 'changesSince');
+
+    it('serves resumes from memory: the same update objects for every client resuming, then live ones, no gap, no duplicate', () => {
+      // What memory holds of a timeline starts at the first change published to it while this instance runs.
+      const after = commit(log.record('news'))[0].position;
+      const missed = commit(log.record('news'), log.record('sport'), log.record('news'), log.record('news'));
+      const news = missed.filter((c) => c.timeline === 'news');
+      const reads = spy();
+
+      const a = new FakeClient('a');
+      const b = new FakeClient('b');
+      const fromA = subscribe(a, 'news', after);
+      const fromB = subscribe(b, 'news', news[0].position);
+      // Only the check that the log holds nothing newer than the cache (limit 1), never the replay itself.
+      expect(reads.mock.calls.every(([, , limit]) => limit === 1)).toBe(true);
+      expect(fromA.ok && fromA.replay).toEqual(news);
+      expect(fromB.ok && fromB.replay).toEqual(news.slice(1));
+      // Shared objects: an update is encoded once however many clients it goes to.
+      expect(a.sent[1]).toBe(b.sent[0]);
+      expect(a.sent[1]).toBe(news[1]);
+
+      const next = commit(log.record('news'), log.record('sport'));
+      expect(a.positions()).toEqual(positionsOf(readModel.changesSince('news', after, 100)));
+      expect(b.positions()).toEqual(positionsOf(readModel.changesSince('news', news[0].position, 100)));
+      expect(a.sent.at(-1)).toBe(next[0]);
+    });
+
+    it('reads the log when a change is committed but not yet published (subscribe during a burst), and sends it once', () => {
+      commit(log.record('news'));
+      const after = log.head;
+      commit(log.record('news'));
+      const pending = readModel.apply([log.record('news'), log.record('sport'), log.record('news')]);
+      const client = new FakeClient('a');
+      const outcome = subscribe(client, 'news', after);
+      expect(positionsOf(outcome.ok ? outcome.replay : [])).toEqual(positionsOf(readModel.changesSince('news', after, 100)));
+      expect(outcome).toMatchObject({ ok: true, position: log.head });
+
+      live.publish(pending);
+      const next = commit(log.record('news'));
+      expect(client.positions()).toEqual(positionsOf(readModel.changesSince('news', after, 100)));
+      expect(client.positions().at(-1)).toBe(next[0].position);
+    });
+
+    it('does not serve across changes that were never published (e.g. a rebuild): a new run starts after the gap', () => {
+      commit(log.record('news'));
+      const after = log.head;
+      commit(log.record('news'));
+      readModel.apply([log.record('news')]); // applied, never published
+      const published = commit(log.record('news'));
+      const client = new FakeClient('a');
+      const outcome = subscribe(client, 'news', after);
+      expect(positionsOf(outcome.ok ? outcome.replay : [])).toEqual(positionsOf(readModel.changesSince('news', after, 100)));
+      expect(outcome.ok && outcome.replay).toHaveLength(3);
+
+      // From within the new run, memory serves again.
+      const late = new FakeClient('b');
+      const fromRun = subscribe(late, 'news', published[0].position);
+      expect(fromRun).toEqual({ ok: true, position: log.head, replay: [] });
+    });
+
+    it('falls back to the log for a resume older than what is held (capacity), with the same result', () => {
+      const small = new LiveSubscriptions(readModel, { ...limits, replayCache: 3 });
+      const after = log.head;
+      const changes = Array.from({ length: 6 }, () => readModel.apply([log.record(['news', 'sport'][Math.floor(Math.random() * 2)])])[0]);
+      for (const change of changes) small.publish([change]);
+      for (const change of [undefined, ...changes]) {
+        const from = change?.position ?? after;
+        const outcome = small.subscribe(new FakeClient(`c${from}`), 'news', from);
+        expect(positionsOf(outcome.ok ? outcome.replay : [])).toEqual(positionsOf(readModel.changesSince('news', from, 100)));
+      }
+    });
+
+    it('ahead clients: nothing at or before their position, from memory as from the log', () => {
+      const changes = [1, 2, 3].map(() => commit(log.record('news'))[0]);
+      const ahead = position(Number(log.head) + 2);
+      const client = new FakeClient('a');
+      expect(subscribe(client, 'news', ahead)).toEqual({ ok: true, position: ahead, replay: [] });
+      const behind = new FakeClient('b');
+      expect(subscribe(behind, 'news', changes[0].position)).toMatchObject({ ok: true, replay: changes.slice(1) });
+      const next = [1, 2, 3].map(() => commit(log.record('news'))[0]);
+      expect(client.positions()).toEqual(positionsOf(next.slice(2)));
+      expect(behind.positions()).toEqual(positionsOf([...changes.slice(1), ...next]));
+    });
+  });
+
   describe('unsubscribe and drop', () => {
     it('unsubscribe stops the updates of that timeline only; unknown unsubscribes are harmless', () => {
       const client = new FakeClient('a');
@@ -357,7 +443,11 @@ describe('LiveSubscriptions', () => {
     });
   });
 
-  it('keeps the guarantee under any interleaving of commits, late publishes and subscribes', () => {
+  it.each([
+    ['no cache', 0],
+    ['a cache of 3 changes', 3],
+    ['the default cache', undefined],
+  ])('keeps the guarantee under any interleaving of commits, late publishes and subscribes (%s)', (_name, replayCache) => {
     type Op =
       | { kind: 'write'; timeline: number; correct: boolean; publishNow: boolean }
       | { kind: 'publish' }
@@ -381,7 +471,7 @@ describe('LiveSubscriptions', () => {
         const model = new SqliteReadModel(join(dir, `interleaving-${run++}.sqlite`));
         try {
           const events = new Log();
-          const subs = new LiveSubscriptions(model, { maxQueued: 1000, maxReplay: 6 });
+          const subs = new LiveSubscriptions(model, { maxQueued: 1000, maxReplay: 6, replayCache });
           const slugs = ['news', 'sport'];
           subs.publish(model.apply([events.open('news'), events.open('sport')]));
           const positions = [events.head];

@@ -1,5 +1,6 @@
 import type { Position } from '@timeline/event-store';
 import type { EntryChange, SqliteReadModel } from '@timeline/projections';
+import { LiveReplayCache } from './live-replay-cache';
 
 /** What the server pushes: a change to one entry, the entry as the read model now has it. */
 export type LiveUpdate = EntryChange;
@@ -18,7 +19,23 @@ export interface LiveLimits {
   maxQueued: number;
   /** A resume that missed more changes than this is refused with resync_required. */
   maxReplay: number;
+  /**
+   * How many recent changes (all timelines together) to keep in memory for
+   * resuming clients; 0 reads every resume from the change log. Default 2048.
+   */
+  replayCache?: number;
 }
+
+/** Changes kept in memory for resumes unless LiveLimits.replayCache says otherwise. */
+export const DEFAULT_REPLAY_CACHE = 2048;
+
+/** Who wants to know what the feed does (metrics); every method is on the hot path, so keep it cheap. */
+export interface LiveObserver {
+  updatesPushed(count: number): void;
+  resynced(reason: 'slow_consumer' | 'resync_required'): void;
+}
+
+const unobserved: LiveObserver = { updatesPushed: () => undefined, resynced: () => undefined };
 
 export type SubscribeOutcome =
   | { ok: true; position: Position | null; replay: LiveUpdate[] }
@@ -39,22 +56,33 @@ interface Subscription {
  * commit. subscribe() reads the log and registers in one synchronous step, and
  * the projector publishes only between steps, so there is no gap at the
  * hand-over; `lastSent` filters anything already sent, so no duplicate.
+ *
+ * Recent changes are kept in memory (LiveReplayCache), so that clients
+ * resuming from about the same place share one read of the log and the same
+ * update objects: a LiveClient may encode an update once and reuse that for
+ * every client it is sent to (published and replayed updates are never
+ * modified).
  */
 export class LiveSubscriptions {
   private readonly byTimeline = new Map<string, Map<string, Subscription>>();
+  private readonly recent: LiveReplayCache;
 
   constructor(
     private readonly readModel: SqliteReadModel,
     private readonly limits: LiveLimits,
-  ) {}
+    private readonly observer: LiveObserver = unobserved,
+  ) {
+    this.recent = new LiveReplayCache(readModel, limits.replayCache ?? DEFAULT_REPLAY_CACHE);
+  }
 
   /** Registers the client; the caller must send `replay` before returning to the event loop. */
   subscribe(client: LiveClient, timeline: string, after: Position | undefined): SubscribeOutcome {
     const checkpoint = this.readModel.checkpoint();
     let replay: LiveUpdate[] = [];
     if (after !== undefined) {
-      replay = this.readModel.changesSince(timeline, after, this.limits.maxReplay + 1);
+      replay = this.recent.changesAfter(timeline, after) ?? this.readModel.changesSince(timeline, after, this.limits.maxReplay + 1);
       if (replay.length > this.limits.maxReplay) {
+        this.observer.resynced('resync_required');
         return {
           ok: false,
           code: 'resync_required',
@@ -85,11 +113,14 @@ export class LiveSubscriptions {
 
   /** Called by the projector after each commit, with the batch's changes in log order. */
   publish(changes: readonly LiveUpdate[]): void {
+    let pushed = 0;
     for (const change of changes) {
+      this.recent.add(change);
       const subscribers = this.byTimeline.get(change.timeline);
       if (!subscribers) continue;
-      for (const subscription of [...subscribers.values()]) this.deliver(subscription, change);
+      for (const subscription of [...subscribers.values()]) if (this.deliver(subscription, change)) pushed++;
     }
+    this.observer.updatesPushed(pushed); // once per batch: thousands of sockets may follow one timeline
   }
 
   subscriptionCount(): number {
@@ -98,8 +129,9 @@ export class LiveSubscriptions {
     return count;
   }
 
-  private deliver(subscription: Subscription, change: LiveUpdate): void {
-    if (subscription.lastSent !== null && change.position <= subscription.lastSent) return;
+  /** Sends the change unless the client has it already; true when sent. */
+  private deliver(subscription: Subscription, change: LiveUpdate): boolean {
+    if (subscription.lastSent !== null && change.position <= subscription.lastSent) return false;
     const { client } = subscription;
     if (client.queued() >= this.limits.maxQueued) {
       // Rather than let a reader that stopped reading grow our memory without
@@ -107,9 +139,11 @@ export class LiveSubscriptions {
       // and subscribe again from the position it has.
       this.unsubscribe(client.id, change.timeline);
       client.resync(change.timeline, 'slow_consumer');
-      return;
+      this.observer.resynced('slow_consumer');
+      return false;
     }
     client.send(change);
     subscription.lastSent = change.position;
+    return true;
   }
 }

@@ -106,22 +106,35 @@ export class Projector {
 
   /**
    * Drops the read model and replays the whole log into it. Reads pages
-   * directly rather than through a subscription: same order, less overhead.
+   * directly rather than through a subscription: same order, less overhead;
+   * and applies them through the read model's rebuild path (startRebuild),
+   * which folds each page in memory and builds the query indexes at the end.
    */
   async rebuild(onProgress?: (progress: RebuildProgress) => void): Promise<{ events: number; digest: string; deadLetters: number }> {
     const wasRunning = !this.stopped;
     await this.stop();
-    this.readModel.reset();
+    const rebuild = this.readModel.startRebuild();
     let events = 0;
     let after: Position | undefined;
-    for (;;) {
-      const page = await this.store.readAll({ after, limit: 5000 });
-      if (page.length === 0) break;
-      this.readModel.apply(page);
-      events += page.length;
-      after = page[page.length - 1].position;
-      onProgress?.({ events, position: after });
+    try {
+      for (;;) {
+        const page = await this.store.readAll({ after, limit: 5000 });
+        if (page.length === 0) break;
+        rebuild.project(page);
+        events += page.length;
+        after = page[page.length - 1].position;
+        onProgress?.({ events, position: after });
+      }
+    } catch (error) {
+      // Still build the indexes (the read model stays usable at its checkpoint), but report the first failure.
+      try {
+        rebuild.finish();
+      } catch {
+        // the database is failing: the error above says why
+      }
+      throw error;
     }
+    rebuild.finish();
     if (wasRunning) this.start();
     return { events, digest: this.readModel.digest(), deadLetters: this.readModel.deadLetterCount() };
   }

@@ -2,7 +2,7 @@
  * The read model's tables. It can always be rebuilt from the log, which is why
  * it is a separate file with relaxed durability (see SqliteReadModel).
  */
-export const READ_MODEL_SCHEMA = `
+export const READ_MODEL_TABLES_SQL = `
   CREATE TABLE IF NOT EXISTS checkpoint (
     id       INTEGER PRIMARY KEY CHECK (id = 1),
     position TEXT NOT NULL
@@ -27,14 +27,11 @@ export const READ_MODEL_SCHEMA = `
     status            TEXT NOT NULL,
     body              TEXT NOT NULL
   );
-  CREATE INDEX IF NOT EXISTS entries_by_date ON entries (timeline, occurred_on, recorded_position);
-  CREATE INDEX IF NOT EXISTS entries_by_kind ON entries (timeline, kind, occurred_on, recorded_position);
   CREATE TABLE IF NOT EXISTS entry_actors (
     entry_id TEXT NOT NULL,
     actor    TEXT NOT NULL,
     PRIMARY KEY (entry_id, actor)
   ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS entry_actors_by_actor ON entry_actors (actor, entry_id);
   -- Every entry change in log order, with the entry as it stood after it,
   -- written with the projection. Live clients that come back are replayed from
   -- here, and as-of queries read each entry's version at a past position.
@@ -50,8 +47,6 @@ export const READ_MODEL_SCHEMA = `
     recorded_at       TEXT NOT NULL,
     entry             TEXT NOT NULL
   ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS changes_by_timeline ON changes (timeline, position);
-  CREATE INDEX IF NOT EXISTS changes_by_entry ON changes (entry_id, position);
   -- Events the projection could not apply (a "poison" event: its content, not
   -- the database, was the problem), set aside with the error instead of
   -- stopping the projector. Written in the transaction that moves the
@@ -69,6 +64,25 @@ export const READ_MODEL_SCHEMA = `
     recorded_at TEXT NOT NULL
   ) WITHOUT ROWID;
 `;
+
+/**
+ * The indexes that serve queries only; the projection itself looks rows up by
+ * primary key. A rebuild drops them and builds each once at the end, which is
+ * much cheaper than keeping them up to date row by row. They are created
+ * (IF NOT EXISTS) every time the read model is opened, so a rebuild that died
+ * before building them leaves nothing slow behind for long.
+ */
+export const READ_MODEL_QUERY_INDEXES: ReadonlyArray<{ name: string; on: string }> = [
+  { name: 'entries_by_date', on: 'entries (timeline, occurred_on, recorded_position)' },
+  { name: 'entries_by_kind', on: 'entries (timeline, kind, occurred_on, recorded_position)' },
+  { name: 'entry_actors_by_actor', on: 'entry_actors (actor, entry_id)' },
+  { name: 'changes_by_timeline', on: 'changes (timeline, position)' },
+  { name: 'changes_by_entry', on: 'changes (entry_id, position)' },
+];
+
+export const CREATE_QUERY_INDEXES = READ_MODEL_QUERY_INDEXES.map((i) => `CREATE INDEX IF NOT EXISTS ${i.name} ON ${i.on};`).join('\n');
+
+export const READ_MODEL_SCHEMA = `${READ_MODEL_TABLES_SQL}\n${CREATE_QUERY_INDEXES}`;
 
 /**
  * Bumped whenever the tables change. A read model of another version is

@@ -6,7 +6,8 @@ import { dirname } from 'node:path';
 import { deadLetterOf, isInfrastructureFailure, type DeadLetter } from './dead-letters';
 import { listEntries, listEntriesAsOf, type EntryListQuery, type EntryPage } from './entry-queries';
 import type { EntryView, TimelineView } from './entry-view';
-import { READ_MODEL_SCHEMA, READ_MODEL_TABLES, READ_MODEL_VERSION } from './read-model.schema';
+import { BulkLoad } from './bulk-load';
+import { CREATE_QUERY_INDEXES, READ_MODEL_QUERY_INDEXES, READ_MODEL_SCHEMA, READ_MODEL_TABLES, READ_MODEL_VERSION } from './read-model.schema';
 import { projectEvent, type EntryChange, type ProjectionTarget } from './timeline.projection';
 
 interface TimelineRow {
@@ -37,6 +38,14 @@ interface DeadLetterRow {
   error: string;
   event: string;
   recorded_at: string;
+}
+
+/** A rebuild in progress: see SqliteReadModel.startRebuild. */
+export interface ReadModelRebuild {
+  /** Like SqliteReadModel.project, for the next events of the log, in order. */
+  project(events: RecordedEvent[]): ProjectionResult;
+  /** Builds the query indexes; call it once the log is replayed, or when giving up. */
+  finish(): void;
 }
 
 /** What applying a batch did. */
@@ -137,7 +146,7 @@ export class SqliteReadModel {
 
   /** Like apply, and also says which events were set aside as dead letters. */
   project(events: RecordedEvent[]): ProjectionResult {
-    const fresh = this.cachedCheckpoint === null ? events : events.filter((e) => e.position > this.cachedCheckpoint!);
+    const fresh = this.unapplied(events);
     if (fresh.length === 0) return { changes: [], deadLetters: [] };
     try {
       // The common case, and the one replays are made of: no savepoints.
@@ -150,6 +159,44 @@ export class SqliteReadModel {
     // is dead-lettered only if it fails again here: what failed once by chance
     // is applied.
     return this.applyInOneTransaction(fresh, true);
+  }
+
+  /**
+   * Empties the read model and returns what replays the log into it: each
+   * batch is folded in memory and each row written once (BulkLoad), and the
+   * query indexes are built once at the end, with one transaction per batch,
+   * checkpoint included, exactly as project does. A batch the fast path
+   * cannot take as it is (a poison event, say) is handed to project, so
+   * results, dead letters and checkpoint are those of one-by-one projection.
+   * A crash midway leaves a read model at its checkpoint, which the
+   * projector resumes from (and the indexes are rebuilt on open).
+   */
+  startRebuild(): ReadModelRebuild {
+    this.reset();
+    // Room for a whole batch's pages (the default is 2 MB): otherwise SQLite
+    // spills them to the WAL before the commit, and writes them again after.
+    const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
+    this.db.pragma('cache_size = -131072');
+    for (const index of READ_MODEL_QUERY_INDEXES) this.db.exec(`DROP INDEX IF EXISTS ${index.name}`);
+    const load = new BulkLoad(this.db, (slug) => this.timeline(slug));
+    return {
+      project: (events) => {
+        const fresh = this.unapplied(events);
+        if (fresh.length === 0) return { changes: [], deadLetters: [] };
+        try {
+          const changes = load.apply(fresh);
+          this.cachedCheckpoint = fresh[fresh.length - 1].position;
+          return { changes, deadLetters: [] };
+        } catch (error) {
+          if (isInfrastructureFailure(error, this.db.open)) throw error;
+        }
+        return this.project(fresh);
+      },
+      finish: () => {
+        this.db.exec(CREATE_QUERY_INDEXES);
+        this.db.pragma(`cache_size = ${cacheSize}`);
+      },
+    };
   }
 
   /** Empties every table, checkpoint and dead letters included: the first step of a rebuild. */
@@ -248,6 +295,14 @@ export class SqliteReadModel {
         this.db.pragma(`user_version = ${READ_MODEL_VERSION}`);
       })();
     }
+    // Missing only if a rebuild stopped before building them (see startRebuild).
+    this.db.exec(CREATE_QUERY_INDEXES);
+  }
+
+  /** The events after the checkpoint: re-delivered ones are ignored. */
+  private unapplied(events: RecordedEvent[]): RecordedEvent[] {
+    const checkpoint = this.cachedCheckpoint;
+    return checkpoint === null ? events : events.filter((e) => e.position > checkpoint);
   }
 
   private readCheckpoint(): Position | null {

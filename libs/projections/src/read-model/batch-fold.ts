@@ -1,0 +1,187 @@
+import type { RecordedEvent } from '@timeline/event-store';
+import type { EntryView, TimelineView } from './entry-view';
+import { projectEvent, type EntryChange, type ProjectionTarget } from './timeline.projection';
+
+/**
+ * An entry as its `entries` row stands. `timeline`, `kind` and
+ * `recordedPosition` are the columns an upsert never changes once the row
+ * exists (see SqliteReadModel saveEntry), so they are fixed at first insert.
+ */
+export interface EntryRow {
+  view: EntryView;
+  /** JSON of `view`, serialized once: the row's body and the change log's copy. */
+  body: string;
+  timeline: string;
+  kind: string;
+  recordedPosition: string;
+  /** The row exists in the database (loaded from it, or written by an earlier flush). */
+  stored: boolean;
+}
+
+/** A change to write, with the columns the change log copies from the entry row. */
+export interface FoldedChange {
+  change: EntryChange;
+  row: EntryRow;
+  body: string;
+  recordedAt: string;
+}
+
+/** What the fold reads from the database when a row is not in memory. */
+export interface RowSource {
+  /** The rows of these entries that exist, in any order. */
+  entries(entryIds: string[]): EntryRow[];
+  timeline(slug: string): TimelineView | undefined;
+}
+
+/**
+ * Thrown when an event, or a row it would write, might not be applied the way
+ * one-by-one projection applies it (a poison event, a value SQLite could
+ * refuse). The batch is then projected the slow, exact way instead.
+ */
+export class NeedsExactPath extends Error {}
+
+/**
+ * Folds a batch of events in memory with the projection's own projectEvent,
+ * so that each row is written once per batch rather than once per event: the
+ * rebuild's fast path (see BulkLoad). Rows touched are kept until flushed;
+ * rows flushed stay cached (up to `maxCachedEntries`) for the next batches.
+ *
+ * It must end exactly where one-by-one projection ends, so it mimics what the
+ * SQL upserts keep (an entry's first timeline, kind and recording position; a
+ * timeline's first opened_at) and refuses (NeedsExactPath) anything whose
+ * outcome could depend on SQLite: every version of a row must hold values the
+ * tables accept, since one-by-one projection writes every version.
+ */
+export class BatchFold implements ProjectionTarget {
+  private readonly entryRows = new Map<string, EntryRow>();
+  private readonly timelineRows = new Map<string, TimelineView>();
+  readonly dirtyEntries = new Set<EntryRow>();
+  private readonly dirtyTimelines = new Set<string>();
+  readonly changes: FoldedChange[] = [];
+  private current: RecordedEvent | null = null;
+
+  constructor(
+    private readonly source: RowSource,
+    private readonly maxCachedEntries = 20_000,
+  ) {}
+
+  /** Folds the events in order; throws NeedsExactPath (or the projection's error) with the fold left dirty: call discard. */
+  fold(events: RecordedEvent[]): void {
+    this.preload(events);
+    for (const event of events) {
+      this.current = event;
+      const change = projectEvent(this, event);
+      if (change) {
+        if (typeof event.recordedAt !== 'string') throw new NeedsExactPath('change without a recording time');
+        const row = this.entryRows.get(change.entry.entryId)!;
+        this.changes.push({ change, row, body: row.body, recordedAt: event.recordedAt });
+      }
+    }
+    this.current = null;
+  }
+
+  /** After a successful flush: the rows are now stored; keep them cached for the next batch. */
+  flushed(): void {
+    for (const row of this.dirtyEntries) row.stored = true;
+    this.dirtyEntries.clear();
+    this.dirtyTimelines.clear();
+    this.changes.length = 0;
+    if (this.entryRows.size > this.maxCachedEntries) this.entryRows.clear();
+  }
+
+  /** Forgets everything (after a failed fold or flush): the database is the truth again. */
+  discard(): void {
+    this.entryRows.clear();
+    this.timelineRows.clear();
+    this.dirtyEntries.clear();
+    this.dirtyTimelines.clear();
+    this.changes.length = 0;
+    this.current = null;
+  }
+
+  timeline(slug: string): TimelineView | undefined {
+    if (typeof slug !== 'string') throw new NeedsExactPath('timeline slug is not a string');
+    let view = this.timelineRows.get(slug);
+    if (view === undefined) {
+      view = this.source.timeline(slug);
+      if (view) this.timelineRows.set(slug, view);
+    }
+    return view;
+  }
+
+  saveTimeline(view: TimelineView): void {
+    if (!isTimelineRow(view)) throw new NeedsExactPath('timeline row SQLite could refuse');
+    // The upsert keeps the first opened_at, and the next read returns the row.
+    const before = this.timeline(view.slug);
+    this.timelineRows.set(view.slug, before && before.openedAt !== view.openedAt ? { ...view, openedAt: before.openedAt } : view);
+    this.dirtyTimelines.add(view.slug);
+  }
+
+  /** The timelines changed since the last flush, as they now stand. */
+  changedTimelines(): TimelineView[] {
+    return [...this.dirtyTimelines].map((slug) => this.timelineRows.get(slug)!);
+  }
+
+  entry(entryId: string): EntryView | undefined {
+    if (typeof entryId !== 'string') throw new NeedsExactPath('entry id is not a string');
+    // preload fetched every stored entry of the batch: a miss means there is none.
+    return this.entryRows.get(entryId)?.view;
+  }
+
+  saveEntry(view: EntryView): void {
+    if (!isEntryRow(view)) throw new NeedsExactPath(`entry row SQLite could refuse (event at ${this.current?.position})`);
+    const body = JSON.stringify(view);
+    const row = this.entryRows.get(view.entryId);
+    if (row) {
+      row.view = view;
+      row.body = body;
+      this.dirtyEntries.add(row);
+      return;
+    }
+    const fresh: EntryRow = { view, body, timeline: view.timeline, kind: view.kind, recordedPosition: view.position, stored: false };
+    this.entryRows.set(view.entryId, fresh);
+    this.dirtyEntries.add(fresh);
+  }
+
+  /** Loads, in one query, the stored rows of every entry the batch mentions that is not cached. */
+  private preload(events: RecordedEvent[]): void {
+    const missing = new Set<string>();
+    for (const event of events) {
+      const entryId = (event.data as { entryId?: unknown } | null)?.entryId;
+      if (typeof entryId === 'string' && !this.entryRows.has(entryId)) missing.add(entryId);
+    }
+    if (missing.size === 0) return;
+    for (const row of this.source.entries([...missing])) this.entryRows.set(row.view.entryId, row);
+  }
+}
+
+/** Values that bind and satisfy NOT NULL in `timelines`, as one-by-one projection would write them. */
+function isTimelineRow(view: TimelineView): boolean {
+  return (
+    typeof view.slug === 'string' &&
+    typeof view.title === 'string' &&
+    typeof view.description === 'string' &&
+    typeof view.entryCount === 'number' &&
+    typeof view.retractedCount === 'number' &&
+    typeof view.openedAt === 'string' &&
+    typeof view.updatedAt === 'string' &&
+    typeof view.position === 'string'
+  );
+}
+
+/** Values that bind and satisfy NOT NULL in `entries`, `entry_actors` and `changes`. */
+function isEntryRow(view: EntryView): boolean {
+  if (
+    typeof view.entryId !== 'string' ||
+    typeof view.timeline !== 'string' ||
+    typeof view.kind !== 'string' ||
+    typeof view.occurredOn !== 'string' ||
+    typeof view.status !== 'string' ||
+    typeof view.position !== 'string' ||
+    !Array.isArray(view.actors)
+  ) {
+    return false;
+  }
+  for (const actor of view.actors) if (typeof actor !== 'string') return false;
+  return true;
+}

@@ -1,0 +1,110 @@
+import type { Position, RecordedEvent } from '@timeline/event-store';
+import type Database from 'better-sqlite3';
+import { BatchFold, type EntryRow } from './batch-fold';
+import type { EntryView, TimelineView } from './entry-view';
+import type { EntryChange } from './timeline.projection';
+
+/**
+ * The rebuild's fast path: folds a whole batch in memory (BatchFold), then
+ * writes each touched row once, the change log and the checkpoint, in one
+ * transaction with prepared positional statements. Used only while replaying
+ * into a read model that a rebuild has just emptied (SqliteReadModel.startRebuild).
+ *
+ * It ends exactly where one-by-one projection ends (the digest proves it),
+ * or throws having written nothing; the caller then projects the batch the
+ * exact way, which is also how poison events become dead letters.
+ */
+export class BulkLoad {
+  private readonly fold: BatchFold;
+  private readonly statements;
+  private readonly write: (checkpoint: Position) => void;
+
+  constructor(db: Database.Database, timeline: (slug: string) => TimelineView | undefined) {
+    this.statements = {
+      entries: db.prepare(
+        `SELECT entry_id, timeline, kind, recorded_position, body FROM entries WHERE entry_id IN (SELECT value FROM json_each(?))`,
+      ),
+      insertEntry: db.prepare(
+        `INSERT INTO entries (entry_id, timeline, kind, occurred_on, recorded_position, status, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      // What the one-by-one upsert changes on conflict; the other columns keep their first values.
+      updateEntry: db.prepare(`UPDATE entries SET occurred_on = ?, status = ?, body = ? WHERE entry_id = ?`),
+      clearActors: db.prepare(`DELETE FROM entry_actors WHERE entry_id = ?`),
+      addActor: db.prepare(`INSERT OR IGNORE INTO entry_actors (entry_id, actor) VALUES (?, ?)`),
+      insertChange: db.prepare(
+        `INSERT INTO changes (position, timeline, type, entry_id, kind, occurred_on, status, recorded_position, recorded_at, entry)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      saveTimeline: db.prepare(
+        `INSERT INTO timelines (slug, title, description, entry_count, retracted_count, opened_at, updated_at, position)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (slug) DO UPDATE SET title = excluded.title, description = excluded.description,
+           entry_count = excluded.entry_count, retracted_count = excluded.retracted_count,
+           updated_at = excluded.updated_at, position = excluded.position`,
+      ),
+      saveCheckpoint: db.prepare(
+        `INSERT INTO checkpoint (id, position) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position`,
+      ),
+    };
+    this.fold = new BatchFold({
+      entries: (entryIds) => (this.statements.entries.all(JSON.stringify(entryIds)) as StoredEntry[]).map(toEntryRow),
+      timeline,
+    });
+    this.write = db.transaction((checkpoint: Position) => this.writeFolded(checkpoint));
+  }
+
+  /**
+   * Applies the events (all after the checkpoint) and moves the checkpoint to
+   * the last, in one transaction; returns the entry changes in log order.
+   * Throws, with nothing written and nothing cached, if any event needs the
+   * exact path or the database fails.
+   */
+  apply(events: RecordedEvent[]): EntryChange[] {
+    try {
+      this.fold.fold(events);
+      this.write(events[events.length - 1].position);
+    } catch (error) {
+      this.fold.discard();
+      throw error;
+    }
+    const changes = this.fold.changes.map((c) => c.change);
+    this.fold.flushed();
+    return changes;
+  }
+
+  /** Each touched row once, then the change log, timelines and checkpoint; inside `write`'s transaction. */
+  private writeFolded(checkpoint: Position): void {
+      const s = this.statements;
+      for (const row of this.fold.dirtyEntries) {
+        const view = row.view;
+        if (row.stored) {
+          s.updateEntry.run(view.occurredOn, view.status, row.body, view.entryId);
+          s.clearActors.run(view.entryId);
+        } else {
+          // New in this batch: no actors to clear.
+          s.insertEntry.run(view.entryId, row.timeline, row.kind, view.occurredOn, row.recordedPosition, view.status, row.body);
+        }
+        for (const actor of view.actors) s.addActor.run(view.entryId, actor);
+      }
+      for (const { change, row, body, recordedAt } of this.fold.changes) {
+        const entry = change.entry;
+        s.insertChange.run(change.position, change.timeline, change.type, entry.entryId, entry.kind, entry.occurredOn, entry.status, row.recordedPosition, recordedAt, body);
+      }
+      for (const t of this.fold.changedTimelines()) {
+        s.saveTimeline.run(t.slug, t.title, t.description, t.entryCount, t.retractedCount, t.openedAt, t.updatedAt, t.position);
+      }
+      s.saveCheckpoint.run(checkpoint);
+  }
+}
+
+interface StoredEntry {
+  entry_id: string;
+  timeline: string;
+  kind: string;
+  recorded_position: string;
+  body: string;
+}
+
+function toEntryRow(r: StoredEntry): EntryRow {
+  return { view: JSON.parse(r.body) as EntryView, body: r.body, timeline: r.timeline, kind: r.kind, recordedPosition: r.recorded_position, stored: true };
+}
