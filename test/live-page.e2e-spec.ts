@@ -42,6 +42,8 @@ const pageErrors: string[] = [];
 const sockets: WebSocket[] = [];
 /** How many times the page fetched the timeline's entries (a snapshot load). */
 let snapshotLoads = 0;
+/** The paths of every script the page loaded. */
+const scripts: string[] = [];
 /** What was recorded before the page was loaded. */
 const before: Record<'announcement' | 'signing' | 'delivery', Written> = {} as never;
 /** The entry recorded, corrected and retracted while the page watches. */
@@ -69,6 +71,7 @@ beforeAll(async () => {
   page.on('websocket', (socket) => sockets.push(socket));
   page.on('request', (request) => {
     if (new URL(request.url()).pathname === `/timelines/${slug}/entries`) snapshotLoads += 1;
+    if (request.resourceType() === 'script') scripts.push(new URL(request.url()).pathname);
   });
 });
 
@@ -173,6 +176,16 @@ test('the live page shows the entries grouped by date, each kind distinctly, and
 
   expect(await page.locator('article.entry').count()).toBe(shown);
   expect(await page.locator('#new-updates').isHidden()).toBe(true);
+  // It runs @timeline/client, as ES modules, with the socket.io server's own ESM build of socket.io-client.
+  expect(scripts).toEqual(
+    expect.arrayContaining([
+      '/live/assets/live.js',
+      '/live/assets/client/index.js',
+      '/live/assets/client/http-client.js',
+      '/live/assets/client/live-client.js',
+      '/socket.io/socket.io.esm.min.js',
+    ]),
+  );
   // Marks this document: were the page ever reloaded, the mark would be gone.
   await page.evaluate(() => (window.pageMark = 'never reloaded'));
 });

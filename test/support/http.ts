@@ -1,28 +1,23 @@
 /**
- * Small helpers for the HTTP e2e tests: a fetch wrapper that always returns
- * the status, headers and parsed body, valid request bodies per entry kind,
- * and assertions for the error shape
+ * Small helpers for the HTTP e2e tests, on @timeline/client: a request
+ * function that always returns the status, headers and parsed body (the
+ * client's untyped `request()`, which never throws on a status), valid
+ * request bodies per entry kind, and assertions for the error shape
  * {statusCode, error, code, message, errors?: [{field, problems}]}.
+ *
+ * Specs that want the typed methods take `clientAt(url)` or `api.client`.
  */
+import { TimelineClient, type ApiResponse, type EntryWritten, type RequestOptions as ClientRequestOptions } from '@timeline/client';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-export interface Reply<T = any> {
-  status: number;
-  headers: Headers;
-  /** Parsed JSON, or the raw text when the body is not JSON. */
-  body: T;
-}
+export type Reply<T = any> = ApiResponse<T>;
 
-export interface RequestOptions {
-  /** Serialised with JSON.stringify and sent as application/json. */
-  json?: unknown;
-  /** Sent as is (for malformed or oversized bodies); content-type defaults to application/json. */
-  raw?: string;
-  headers?: Record<string, string>;
-}
+export type RequestOptions = Pick<ClientRequestOptions, 'json' | 'raw' | 'headers'>;
 
 export interface Api {
+  /** The typed client the helpers are built on. */
+  readonly client: TimelineClient;
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<Reply<T>>;
   get<T = any>(path: string, headers?: Record<string, string>): Promise<Reply<T>>;
   post<T = any>(path: string, json?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
@@ -31,30 +26,22 @@ export interface Api {
   head(): Promise<string | null>;
 }
 
+/** A typed client of the service at `baseUrl`. */
+export function clientAt(baseUrl: string, apiKey?: string): TimelineClient {
+  return new TimelineClient({ baseUrl, apiKey });
+}
+
 export function apiAt(baseUrl: string): Api {
-  async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<Reply<T>> {
-    const headers: Record<string, string> = { ...(options.headers ?? {}) };
-    let body: string | undefined;
-    if (options.raw !== undefined) body = options.raw;
-    else if (options.json !== undefined) body = JSON.stringify(options.json);
-    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
-      headers['content-type'] = 'application/json';
-    }
-    const response = await fetch(baseUrl + path, { method, headers, body });
-    const text = await response.text();
-    let parsed: unknown = text;
-    if ((response.headers.get('content-type') ?? '').includes('json') && text !== '') parsed = JSON.parse(text);
-    return { status: response.status, headers: response.headers, body: parsed as T };
-  }
+  const client = clientAt(baseUrl);
+  const request = <T>(method: string, path: string, options: RequestOptions = {}): Promise<Reply<T>> => client.request<T>(method, path, options);
   return {
+    client,
     request,
     get: (path, headers) => request('GET', path, { headers }),
     post: (path, json, headers) => request('POST', path, { json, headers }),
     patch: (path, json, headers) => request('PATCH', path, { json, headers }),
     async head() {
-      const health = await request<{ head: string | null }>('GET', '/health');
-      if (health.status !== 200) throw new Error(`GET /health answered ${health.status}`);
-      return health.body.head;
+      return (await client.health()).head;
     },
   };
 }
@@ -136,11 +123,7 @@ export async function openTimeline(api: Api, prefix = 't', title = 'A timeline')
   return slug;
 }
 
-export interface Written {
-  entryId: string;
-  revision: number;
-  position: string;
-}
+export type Written = EntryWritten;
 
 /** POST /timelines/:slug/entries, expecting 201. */
 export async function recordEntry(api: Api, slug: string, body: Body): Promise<Written> {
@@ -152,11 +135,9 @@ export async function recordEntry(api: Api, slug: string, body: Body): Promise<W
 // ---------------------------------------------------------------------------
 // Error shape
 
-// The documented error shape, from the one place that produces it.
-import type { ErrorBody } from '../../apps/timeline-service/src/common/domain-error.filter';
-import type { FieldProblem } from '../../apps/timeline-service/src/common/request-validation';
-export type { ErrorBody } from '../../apps/timeline-service/src/common/domain-error.filter';
-export type { FieldProblem } from '../../apps/timeline-service/src/common/request-validation';
+// The documented error shape, as the client types it (test/client.e2e-spec.ts checks it against the server's).
+import type { ApiErrorBody as ErrorBody, FieldProblem } from '@timeline/client';
+export type { ApiErrorBody as ErrorBody, FieldProblem } from '@timeline/client';
 
 /** The reply is an error of the documented shape with this status (and code, when given). */
 export function expectError(reply: Reply, status: number, code?: string): ErrorBody {

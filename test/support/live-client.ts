@@ -1,40 +1,30 @@
 /**
- * Helpers for the live feed e2e tests: socket.io clients on the /live
- * namespace, acks with a deadline, and recorders that keep every event a
- * socket receives from the moment it connects, so nothing that arrives
- * between two awaits is lost.
+ * Helpers for the live feed e2e tests, on @timeline/client: socket.io clients
+ * on the /live namespace (the client's openLiveSocket), acks with a deadline,
+ * and recorders that keep every event a socket receives from the moment it
+ * connects, so nothing that arrives between two awaits is lost.
+ *
+ * These speak the protocol directly, on purpose: the specs check what the
+ * server sends, duplicates and invalid payloads included, which LiveFeed would
+ * hide. LiveFeed itself is tested in test/client.e2e-spec.ts.
  *
  * Every wait takes a timeout that is only an upper bound: a wait resolves as
  * soon as what it waits for has arrived, and fails saying what did arrive.
  */
 import type { Socket as NetSocket } from 'node:net';
-import { io, type Socket } from 'socket.io-client';
+import { openLiveSocket, type LiveAck, type LiveUpdate, type ResyncEvent } from '@timeline/client';
+import type { Socket } from 'socket.io-client';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 export type LiveSocket = Socket;
-
-export interface LiveUpdate {
-  timeline: string;
-  position: string;
-  type: 'entry.recorded' | 'entry.corrected' | 'entry.retracted';
-  entry: Record<string, any>;
-}
-
-export type LiveAck =
-  | { ok: true; position?: string | null }
-  | { ok: false; error: { code: string; message: string } };
-
-export interface ResyncEvent {
-  timeline: string;
-  reason: string;
-}
+export type { LiveAck, LiveUpdate, ResyncEvent };
 
 const opened = new Set<Socket>();
 
 /** A new connection to `${baseUrl}/live` over WebSocket only; resolves once connected. */
 export function connectLive(baseUrl: string, timeoutMs = 5000): Promise<Socket> {
-  const socket = io(`${baseUrl}/live`, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: timeoutMs });
+  const socket = openLiveSocket({ baseUrl, socket: { transports: ['websocket'], forceNew: true, reconnection: false, timeout: timeoutMs } });
   opened.add(socket);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no connection to ${baseUrl}/live within ${timeoutMs} ms`)), timeoutMs);

@@ -1,16 +1,28 @@
 import { Controller, Get, Header, NotFoundException, Param, Res } from '@nestjs/common';
 import { SqliteReadModel } from '@timeline/projections';
 import type { Response } from 'express';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SlugParam } from '../common/route-params';
 import { indexPage, livePage, notFoundPage } from './page/live-page.html';
 
-// Read once at start: two small files, copied next to the compiled code by nest-cli.json's assets.
-const ASSETS: Record<string, { type: string; body: string }> = {
-  'live.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(join(__dirname, 'page', 'live.js'), 'utf8') },
+type Asset = { type: string; body: string };
+const JAVASCRIPT = 'text/javascript; charset=utf-8';
+
+// Read once at start: small files, copied next to the compiled code by nest-cli.json's assets.
+const ASSETS: Record<string, Asset> = {
+  'live.js': { type: JAVASCRIPT, body: readFileSync(join(__dirname, 'page', 'live.js'), 'utf8') },
   'live.css': { type: 'text/css; charset=utf-8', body: readFileSync(join(__dirname, 'page', 'live.css'), 'utf8') },
 };
+
+// @timeline/client as ES modules (index.js, http-client.js, ...), which live.js
+// imports: built from libs/client by libs/client/build-browser.ts.
+const CLIENT_DIR = join(__dirname, 'page', 'client');
+const CLIENT_ASSETS: Record<string, Asset> = Object.fromEntries(
+  readdirSync(CLIENT_DIR)
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => [name, { type: JAVASCRIPT, body: readFileSync(join(CLIENT_DIR, name), 'utf8') }]),
+);
 
 /** The newsroom pages: an index of timelines and a live page per timeline. */
 @Controller()
@@ -33,9 +45,17 @@ export class LivePageController {
 
   @Get('live/assets/:file')
   asset(@Param('file') file: string, @Res() response: Response): void {
-    const asset = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
-    if (!asset) throw new NotFoundException(`no asset ${file}`);
-    response.type(asset.type).setHeader('cache-control', 'public, max-age=300');
-    response.send(asset.body);
+    send(response, Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined, file);
   }
+
+  @Get('live/assets/client/:file')
+  clientAsset(@Param('file') file: string, @Res() response: Response): void {
+    send(response, Object.hasOwn(CLIENT_ASSETS, file) ? CLIENT_ASSETS[file] : undefined, `client/${file}`);
+  }
+}
+
+function send(response: Response, asset: Asset | undefined, name: string): void {
+  if (!asset) throw new NotFoundException(`no asset ${name}`);
+  response.type(asset.type).setHeader('cache-control', 'public, max-age=300');
+  response.send(asset.body);
 }

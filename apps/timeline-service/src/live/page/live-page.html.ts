@@ -33,8 +33,9 @@ export function livePage(timeline: TimelineView): string {
   <button type="button" id="new-updates" class="new-updates" hidden aria-live="polite"></button>
 </div>
 <main id="timeline" class="timeline" data-slug="${escape(timeline.slug)}" aria-busy="true"></main>`,
-    `<script src="/socket.io/socket.io.js"></script>
-<script src="/live/assets/live.js"></script>`,
+    // An ES module: it imports @timeline/client from /live/assets/client/, which imports
+    // socket.io-client from the socket.io server's own ESM build (see libs/client/README.md).
+    `<script type="module" src="/live/assets/live.js"></script>`,
   );
 }
 

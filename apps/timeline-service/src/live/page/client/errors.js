@@ -1,0 +1,41 @@
+// Generated from libs/client/src/errors.ts by libs/client/build-browser.ts: do not edit; run
+// node -r @swc-node/register libs/client/build-browser.ts
+/**
+ * An HTTP answer outside 2xx. Carries the service's error body as typed
+ * fields, so callers branch on `code` (stable) rather than on `message`
+ * (for people) or on `status` alone (409 means three different things).
+ */
+export class TimelineApiError extends Error {
+    method;
+    path;
+    name = 'TimelineApiError';
+    /** The HTTP status, e.g. 412. */
+    status;
+    /** e.g. invalid, timeline_not_found, entry_retracted, stale_revision, precondition_required, unauthorized. */
+    code;
+    /** The fields at fault, for 400s; empty otherwise. */
+    errors;
+    /** The body as received: the error shape, or the raw text when something else (a proxy) answered. */
+    body;
+    constructor(status, body, method, path) {
+        const shaped = isErrorBody(body) ? body : null;
+        super(shaped ? shaped.message : `${method} ${path} answered ${status}`);
+        this.method = method;
+        this.path = path;
+        this.status = status;
+        // A gateway's HTML 502 has no code of ours; derive one so `code` is always a string.
+        this.code = shaped ? shaped.code : `http_${status}`;
+        this.errors = shaped?.errors ?? [];
+        this.body = body;
+    }
+    /** The problems reported for one field (e.g. 'occurredOn', 'changes.title'), or []. */
+    problemsOf(field) {
+        return this.errors.find((e) => e.field === field)?.problems ?? [];
+    }
+}
+export function isErrorBody(body) {
+    if (body === null || typeof body !== 'object')
+        return false;
+    const b = body;
+    return typeof b.statusCode === 'number' && typeof b.code === 'string' && typeof b.message === 'string';
+}

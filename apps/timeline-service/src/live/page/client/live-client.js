@@ -1,0 +1,213 @@
+// Generated from libs/client/src/live-client.ts by libs/client/build-browser.ts: do not edit; run
+// node -r @swc-node/register libs/client/build-browser.ts
+import { io } from '/socket.io/socket.io.esm.min.js';
+/**
+ * A socket.io socket on the service's /live namespace, not yet wrapped in a
+ * LiveFeed: for callers that speak the protocol themselves (tests, tools).
+ */
+export function openLiveSocket(options = {}) {
+    const base = (options.baseUrl ?? '').replace(/\/+$/, '');
+    const socketOptions = { ...(options.socket ?? {}) };
+    if (options.apiKey !== undefined)
+        socketOptions.auth = { ...socketOptions.auth, token: options.apiKey };
+    return io(`${base}/live`, socketOptions);
+}
+/** A subscribe or unsubscribe the server refused, or a subscription that cannot continue. */
+export class LiveFeedError extends Error {
+    code;
+    timeline;
+    name = 'LiveFeedError';
+    constructor(
+    /** invalid, not_found, resync_required, rate_limited, internal; or closed (the feed or subscription was closed). */
+    code, message, timeline) {
+        super(message);
+        this.code = code;
+        this.timeline = timeline;
+    }
+}
+/**
+ * The live feed with automatic resume. It remembers, per timeline, the last
+ * position it received, and on every (re)connect subscribes again with
+ * `after` = that position. The server then replays exactly the changes after
+ * it before continuing live, so a dropped connection, a server restart or a
+ * move to another instance loses nothing; and since positions only grow, any
+ * update at or before the remembered position is dropped here, so nothing is
+ * delivered twice either.
+ */
+export class LiveFeed {
+    /** The underlying socket.io socket (for diagnostics and tests). */
+    socket;
+    followed = new Map();
+    options;
+    reconnectTimer = null;
+    closed = false;
+    constructor(options = {}) {
+        this.options = options;
+        this.socket = openLiveSocket(options);
+        this.socket.on('connect', () => {
+            options.onConnection?.('connected');
+            for (const entry of this.followed.values())
+                this.sendSubscribe(entry);
+        });
+        this.socket.on('disconnect', (reason) => {
+            // Nothing is acknowledged on a dead connection: every subscription is re-sent on connect.
+            for (const entry of this.followed.values())
+                entry.attempt += 1;
+            if (this.closed)
+                return;
+            options.onConnection?.('disconnected', reason);
+            const delay = options.reconnectAfterServerDisconnectMs === undefined ? 500 : options.reconnectAfterServerDisconnectMs;
+            if (reason === 'io server disconnect' && delay !== null) {
+                this.reconnectTimer = setTimeout(() => {
+                    this.reconnectTimer = null;
+                    if (!this.closed)
+                        this.socket.connect();
+                }, delay);
+            }
+        });
+        this.socket.on('connect_error', (error) => options.onConnection?.('disconnected', error.message));
+        this.socket.io.on('reconnect_attempt', () => options.onConnection?.('connecting'));
+        this.socket.on('update', (update) => this.onUpdate(update));
+        this.socket.on('resync', (event) => {
+            const entry = this.followed.get(event.timeline);
+            if (entry)
+                this.resync(entry, event);
+        });
+        this.socket.on('shutdown', (event) => options.onShutdown?.(event));
+        options.onConnection?.('connecting');
+    }
+    get connected() {
+        return this.socket.connected;
+    }
+    /**
+     * Follows a timeline. With `after` (the `position` of the HTTP snapshot the
+     * caller shows) it receives every change after it; without, the changes
+     * after the moment the server acknowledges.
+     */
+    subscribe(timeline, handlers, options = {}) {
+        if (this.closed)
+            throw new LiveFeedError('closed', 'the live feed is closed', timeline);
+        if (this.followed.has(timeline))
+            throw new LiveFeedError('invalid', `already subscribed to '${timeline}'`, timeline);
+        let settle;
+        const ready = new Promise((resolve, reject) => (settle = { resolve, reject }));
+        // Callers who rely on onError need not also handle `ready`.
+        ready.catch(() => undefined);
+        const entry = { timeline, handlers, position: options.after ?? null, attempt: 0, resyncing: false, ended: false, settle };
+        this.followed.set(timeline, entry);
+        this.sendSubscribe(entry);
+        return {
+            timeline,
+            ready,
+            get position() {
+                return entry.position;
+            },
+            unsubscribe: () => this.unsubscribe(timeline),
+        };
+    }
+    /** The last position received for a timeline, or null. */
+    positionOf(timeline) {
+        return this.followed.get(timeline)?.position ?? null;
+    }
+    /** Stops following a timeline; resolves once the server has acknowledged (or at once when disconnected). */
+    async unsubscribe(timeline) {
+        const entry = this.followed.get(timeline);
+        if (!entry)
+            return;
+        this.end(entry, new LiveFeedError('closed', `unsubscribed from '${timeline}'`, timeline), false);
+        // Disconnected: the server has already forgotten us, and we will not subscribe again.
+        if (!this.socket.connected)
+            return;
+        const ack = (await this.socket.timeout(5000).emitWithAck('unsubscribe', { timeline }).catch(() => null));
+        if (ack && !ack.ok)
+            throw new LiveFeedError(ack.error.code, ack.error.message, timeline);
+    }
+    /** Ends every subscription and closes the connection for good. */
+    close() {
+        if (this.closed)
+            return;
+        this.closed = true;
+        if (this.reconnectTimer)
+            clearTimeout(this.reconnectTimer);
+        for (const entry of [...this.followed.values()])
+            this.end(entry, new LiveFeedError('closed', 'the live feed was closed', entry.timeline), false);
+        this.socket.disconnect();
+        this.options.onConnection?.('closed');
+    }
+    sendSubscribe(entry) {
+        // socket.io buffers emits made while disconnected and sends them on
+        // connect, where we subscribe again anyway: sending both would subscribe twice.
+        if (!this.socket.connected || entry.ended || entry.resyncing)
+            return;
+        entry.attempt += 1;
+        const attempt = entry.attempt;
+        const after = entry.position;
+        const message = after === null ? { timeline: entry.timeline } : { timeline: entry.timeline, after };
+        // No ack timeout: an ack lost with its connection is superseded by the subscribe sent on reconnect.
+        this.socket.emit('subscribe', message, (ack) => {
+            if (entry.ended || attempt !== entry.attempt)
+                return;
+            if (ack.ok) {
+                // Without `after` the server starts after its checkpoint, which the ack
+                // names. With `after`, the replay that follows the ack is what moves the
+                // position: the ack's own (the checkpoint) is ahead of the replay.
+                if (after === null && entry.position === null)
+                    entry.position = ack.position ?? null;
+                entry.settle?.resolve(entry.position);
+                entry.settle = null;
+                entry.handlers.onLive?.(entry.position);
+            }
+            else if (ack.error.code === 'resync_required') {
+                this.resync(entry, { timeline: entry.timeline, reason: 'resync_required' });
+            }
+            else {
+                this.end(entry, new LiveFeedError(ack.error.code, ack.error.message, entry.timeline), true);
+            }
+        });
+    }
+    onUpdate(update) {
+        const entry = this.followed.get(update.timeline);
+        if (!entry || entry.ended || entry.resyncing)
+            return;
+        // Positions are zero-padded, so string order is log order.
+        if (entry.position !== null && update.position <= entry.position)
+            return;
+        entry.position = update.position;
+        entry.handlers.onUpdate(update);
+    }
+    resync(entry, event) {
+        if (entry.resyncing || entry.ended)
+            return;
+        const onResync = entry.handlers.onResync;
+        if (!onResync) {
+            const error = new LiveFeedError('resync_required', `the feed of '${entry.timeline}' cannot resume (${event.reason}): reload it over HTTP`, entry.timeline);
+            return this.end(entry, error, true);
+        }
+        entry.resyncing = true;
+        // Updates that come before the server has dropped us (or while we reload) are in the new snapshot.
+        entry.attempt += 1;
+        Promise.resolve()
+            .then(() => onResync(event))
+            .then((position) => {
+            entry.resyncing = false;
+            if (entry.ended)
+                return;
+            entry.position = position ?? null;
+            this.sendSubscribe(entry);
+        }, (error) => {
+            entry.resyncing = false;
+            const message = error instanceof Error ? error.message : String(error);
+            this.end(entry, new LiveFeedError('resync_required', `reloading '${entry.timeline}' failed: ${message}`, entry.timeline), true);
+        });
+    }
+    end(entry, error, report) {
+        if (entry.ended)
+            return;
+        entry.ended = true;
+        this.followed.delete(entry.timeline);
+        entry.settle?.reject(error);
+        entry.settle = null;
+        if (report)
+            entry.handlers.onError?.(error);
+    }
+}
