@@ -1,0 +1,332 @@
+/**
+ * docs/asyncapi.yaml, the live feed's protocol, checked so that it cannot
+ * silently drift from the code:
+ *
+ * 1. the official AsyncAPI parser (@asyncapi/parser) finds no error in it;
+ * 2. its messages, ack error codes, update types, resync reasons and patterns
+ *    are the ones the source code uses (read from the gateway's source and the
+ *    exported validators, not copied here);
+ * 3. its example payloads pass the service's own DTO validation, and its
+ *    payload schemas agree with the DTOs on valid and invalid payloads;
+ * 4. what the real service sends over a real socket.io connection (acks,
+ *    updates of every type, shutdown) validates against its schemas.
+ */
+import 'reflect-metadata';
+import { Parser, DiagnosticSeverity } from '@asyncapi/parser';
+import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { getMetadataStorage } from 'class-validator';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { detailsOf, type EntryView } from '@timeline/projections';
+import { ACTOR_ID, KEBAB, POSITION, SLUG, UUID } from '../apps/timeline-service/src/common/validators';
+import { RequestValidationError, validateInto } from '../apps/timeline-service/src/common/request-validation';
+import { MAX_MESSAGE_BYTES, SubscribeMessage, UnsubscribeMessage } from '../apps/timeline-service/src/live/dto/live-messages.dto';
+import { RECORD_DTO_OF_KIND } from '../apps/timeline-service/src/entries/dto/record-entry.dto';
+import { startService, type RunningService } from './support/service';
+import { apiAt, openTimeline, recordEntry, signing } from './support/http';
+import { closeAllLive, connectLive, record, subscribe, unsubscribe } from './support/live-client';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+jest.setTimeout(30_000);
+
+const ROOT = join(__dirname, '..');
+const DOC_FILE = join(ROOT, 'docs/asyncapi.yaml');
+const LIVE_DIR = join(ROOT, 'apps/timeline-service/src/live');
+const source = (file: string) => readFileSync(file, 'utf8');
+
+const raw: any = parseYaml(source(DOC_FILE));
+
+let dereferenced: any;
+let diagnostics: Awaited<ReturnType<Parser['parse']>>['diagnostics'];
+
+beforeAll(async () => {
+  const parsed = await new Parser().parse(source(DOC_FILE));
+  diagnostics = parsed.diagnostics;
+  dereferenced = parsed.document?.json();
+});
+
+/** A validator for one of the doc's schemas or message payloads, with every $ref resolved by the parser. */
+function validatorFor(schema: unknown): ValidateFunction {
+  // The parser adds x-parser-* annotations; strict mode would refuse them as unknown keywords.
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  return ajv.compile(schema as object);
+}
+const payloadOf = (message: string) => dereferenced.components.messages[message].payload;
+const schemaOf = (name: string) => dereferenced.components.schemas[name];
+
+function expectValid(validate: ValidateFunction, value: unknown, what: string): void {
+  const ok = validate(value);
+  if (!ok) throw new Error(`${what} does not match docs/asyncapi.yaml: ${JSON.stringify(validate.errors, null, 2)}\n${JSON.stringify(value)}`);
+}
+
+/** Whether the gateway's own validation (the DTO, through validateInto as LiveGateway.parse does) accepts it. */
+function dtoAccepts(type: new () => object, payload: unknown): boolean {
+  try {
+    validateInto(type, payload, '');
+    return true;
+  } catch (error) {
+    if (error instanceof RequestValidationError) return false;
+    throw error;
+  }
+}
+
+/** Every 'literal' in a TypeScript union such as `code: 'a' | 'b'`, found after `anchor` in `text`. */
+function unionAfter(text: string, anchor: RegExp): string[] {
+  const match = anchor.exec(text);
+  if (!match) throw new Error(`no ${anchor} in the source: has it moved?`);
+  return [...match[1].matchAll(/'([^']+)'/g)].map((m) => m[1]).sort();
+}
+
+const sorted = (values: Iterable<string>) => [...values].sort();
+
+describe('docs/asyncapi.yaml is a valid AsyncAPI 3 document', () => {
+  it('declares AsyncAPI 3.0.0', () => {
+    expect(raw.asyncapi).toBe('3.0.0');
+  });
+
+  it('has no errors, and no warnings but the hint that 3.1.0 exists', () => {
+    const errors = diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error);
+    expect(errors.map((d) => `${d.code}: ${d.message} at ${d.path.join('.')}`)).toEqual([]);
+    const warnings = diagnostics.filter((d) => d.severity === DiagnosticSeverity.Warning);
+    expect(warnings.map((d) => d.code).filter((code) => code !== 'asyncapi-latest-version')).toEqual([]);
+    expect(dereferenced).toBeDefined();
+  });
+
+  it('puts the live feed on the /live namespace', () => {
+    expect(raw.channels.live.address).toBe('/live');
+    expect(source(join(LIVE_DIR, 'live.gateway.ts'))).toMatch(/@WebSocketGateway\(\{\s*namespace:\s*'\/live'/);
+  });
+});
+
+describe('docs/asyncapi.yaml says what the code does', () => {
+  const gateway = source(join(LIVE_DIR, 'live.gateway.ts'));
+  const senders = gateway + source(join(LIVE_DIR, 'live-client.ts'));
+
+  // The gateway imports @SubscribeMessage as OnMessage (the DTO has that name); accept both.
+  const handled = sorted(new Set([...gateway.matchAll(/@(?:OnMessage|SubscribeMessage)\('([^']+)'\)/g)].map((m) => m[1])));
+  const emitted = sorted(new Set([...senders.matchAll(/\.emit\('([^']+)'/g)].map((m) => m[1])));
+
+  const operations = Object.values(raw.operations) as any[];
+  const messageName = (ref: string) => raw.components.messages[ref.split('/').pop()!].name as string;
+  const namesOf = (action: string) =>
+    sorted(operations.filter((o) => o.action === action).flatMap((o) => o.messages.map((m: any) => messageName(m.$ref))));
+
+  it('finds the events in the source (the patterns below still match it)', () => {
+    expect(handled).toEqual(['subscribe', 'unsubscribe']);
+    expect(emitted).toEqual(['resync', 'shutdown', 'update']);
+  });
+
+  it('receives exactly the events the gateway handles', () => {
+    expect(namesOf('receive')).toEqual(handled);
+  });
+
+  it('sends exactly the events the server emits', () => {
+    expect(namesOf('send')).toEqual(emitted);
+  });
+
+  it("has on the /live channel exactly those events, each message named as its socket.io event", () => {
+    const channelMessages = raw.channels.live.messages as Record<string, { $ref: string }>;
+    expect(sorted(Object.values(channelMessages).map((m) => messageName(m.$ref)))).toEqual(sorted([...handled, ...emitted]));
+    for (const [key, ref] of Object.entries(channelMessages)) expect(messageName(ref.$ref)).toBe(key);
+  });
+
+  it('answers every client event with an ack (a reply), and no server event', () => {
+    for (const operation of operations) {
+      if (operation.action === 'receive') expect(operation.reply?.messages?.length).toBe(1);
+      else expect(operation.reply).toBeUndefined();
+    }
+  });
+
+  it('lists the ack error codes of the gateway', () => {
+    const codes = unionAfter(gateway, /error: \{ code: ((?:'[a-z_]+'\s*\|?\s*)+);/);
+    expect(sorted(raw.components.schemas.AckError.properties.error.properties.code.enum)).toEqual(codes);
+  });
+
+  it('lists the update types of the projection', () => {
+    const projection = source(join(ROOT, 'libs/projections/src/read-model/timeline.projection.ts'));
+    const types = unionAfter(projection, /interface EntryChange \{[^}]*?type: ((?:'[a-z.]+'\s*\|?\s*)+);/);
+    expect(sorted(raw.components.schemas.UpdatePayload.properties.type.enum)).toEqual(types);
+  });
+
+  it('lists the resync reasons the server sends', () => {
+    const subscriptions = source(join(LIVE_DIR, 'live-subscriptions.ts'));
+    const reasons = sorted(new Set([...subscriptions.matchAll(/\.resync\([^,]+,\s*'([a-z_]+)'\)/g)].map((m) => m[1])));
+    expect(reasons.length).toBeGreaterThan(0);
+    expect(sorted(raw.components.schemas.ResyncPayload.properties.reason.enum)).toEqual(reasons);
+  });
+
+  it('uses the validators’ patterns and limits', () => {
+    const { schemas } = raw.components;
+    expect(schemas.Slug.pattern).toBe(SLUG.source);
+    expect(schemas.Position.pattern).toBe(POSITION.source);
+    expect(schemas.ActorId.pattern).toBe(ACTOR_ID.source);
+    expect(schemas.EntryId.pattern).toBe(UUID.source);
+    expect(schemas.Entry.properties.tags.items.pattern).toBe(KEBAB.source);
+    expect(schemas.SubscribePayload['x-max-bytes']).toBe(MAX_MESSAGE_BYTES);
+    expect(schemas.UnsubscribePayload['x-max-bytes']).toBe(MAX_MESSAGE_BYTES);
+  });
+
+  describe.each([
+    ['SubscribePayload', SubscribeMessage],
+    ['UnsubscribePayload', UnsubscribeMessage],
+  ] as const)('%s and its DTO', (schemaName, dto) => {
+    const metadata = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
+    const properties = sorted(new Set(metadata.map((m) => m.propertyName)));
+    const optional = sorted(new Set(metadata.filter((m) => m.type === 'conditionalValidation' || m.type === 'isOptional').map((m) => m.propertyName)));
+    const schema = () => raw.components.schemas[schemaName];
+
+    it('have the same fields, the same required ones, and refuse unknown fields alike', () => {
+      expect(sorted(Object.keys(schema().properties))).toEqual(properties);
+      expect(sorted(schema().required)).toEqual(properties.filter((p) => !optional.includes(p)));
+      expect(schema().additionalProperties).toBe(false);
+    });
+
+    it('have the same length limits on the slug', () => {
+      const length = metadata.find((m) => m.propertyName === 'timeline' && m.name === 'isLength');
+      expect(length?.constraints).toEqual([raw.components.schemas.Slug.minLength, raw.components.schemas.Slug.maxLength]);
+    });
+  });
+});
+
+describe("docs/asyncapi.yaml's examples and schemas agree with the service's validation", () => {
+  const examplesOf = (message: string) => (raw.components.messages[message].examples ?? []) as Array<{ name: string; payload: any }>;
+
+  it.each(Object.keys(raw.components.messages))('every example of %s matches its own payload schema', (message) => {
+    const examples = examplesOf(message);
+    expect(examples.length).toBeGreaterThan(0);
+    const validate = validatorFor(payloadOf(message));
+    for (const example of examples) expectValid(validate, example.payload, `example ${message}/${example.name}`);
+  });
+
+  it.each([
+    ['subscribe', SubscribeMessage],
+    ['unsubscribe', UnsubscribeMessage],
+  ] as const)('every example of %s passes the live DTO', (message, dto) => {
+    for (const example of examplesOf(message)) {
+      expect(() => validateInto(dto, example.payload, '')).not.toThrow();
+      expect(Buffer.byteLength(JSON.stringify(example.payload))).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    }
+  });
+
+  it("every example update's entry is a valid recording of its kind", () => {
+    for (const example of examplesOf('update')) {
+      const entry = example.payload.entry as EntryView;
+      expect(example.payload.timeline).toBe(entry.timeline);
+      expect(example.payload.position).toBe(entry.position);
+      const details = { ...detailsOf(entry), entryId: entry.entryId };
+      expect(() => validateInto(RECORD_DTO_OF_KIND[entry.kind] as new () => object, details)).not.toThrow();
+    }
+  });
+
+  // The same verdict from the doc's schema and from the gateway's DTO.
+  const samples: Array<[string, unknown]> = [
+    ['a slug', { timeline: 'japan-ukraine-support' }],
+    ['a slug and a position', { timeline: 'a', after: '00000000000000000000' }],
+    ['a KurrentDB position', { timeline: 'a-1', after: '00000000000000000007-00000000000000000007' }],
+    ['no timeline', {}],
+    ['an unknown field', { timeline: 'a', from: '00000000000000000001' }],
+    ['capitals in the slug', { timeline: 'Japan' }],
+    ['a double dash', { timeline: 'a--b' }],
+    ['a trailing dash', { timeline: 'a-' }],
+    ['an empty slug', { timeline: '' }],
+    ['a slug of 65 characters', { timeline: 'a'.repeat(65) }],
+    ['a slug of 64 characters', { timeline: 'a'.repeat(64) }],
+    ['a number for the slug', { timeline: 42 }],
+    ['a short position', { timeline: 'a', after: '42' }],
+    ['a numeric position', { timeline: 'a', after: 42 }],
+    ['a null position', { timeline: 'a', after: null }],
+    ['a position with a newline', { timeline: 'a', after: '00000000000000000001\n' }],
+  ];
+
+  it.each(samples)('subscribe with %s: the schema and the DTO give the same verdict', (_what, payload) => {
+    const schemaSays = validatorFor(payloadOf('subscribe'))(payload);
+    expect(schemaSays).toBe(dtoAccepts(SubscribeMessage, payload));
+  });
+
+  it.each(samples)('unsubscribe with %s: the schema and the DTO give the same verdict', (_what, payload) => {
+    const schemaSays = validatorFor(payloadOf('unsubscribe'))(payload);
+    expect(schemaSays).toBe(dtoAccepts(UnsubscribeMessage, payload));
+  });
+
+  it('refuses with its schemas what the service would refuse', () => {
+    // Guards the comparison above against a validator that accepts everything.
+    expect(validatorFor(payloadOf('subscribe'))({ timeline: 'Not A Slug' })).toBe(false);
+    expect(validatorFor(payloadOf('update'))({ timeline: 'a', position: '1', type: 'entry.recorded', entry: {} })).toBe(false);
+    expect(validatorFor(payloadOf('subscribeAck'))({ ok: false, error: { code: 'nope', message: 'x' } })).toBe(false);
+  });
+});
+
+describe('what the real service sends matches docs/asyncapi.yaml', () => {
+  let service: RunningService | undefined;
+  afterEach(() => closeAllLive());
+  afterAll(async () => {
+    closeAllLive();
+    await service?.stop();
+  });
+
+  it('acks, updates of every type, and shutdown', async () => {
+    service = await startService();
+    const api = apiAt(service.url);
+    const slug = await openTimeline(api, 'asyncapi');
+    const validate = {
+      subscribeAck: validatorFor(payloadOf('subscribeAck')),
+      unsubscribeAck: validatorFor(payloadOf('unsubscribeAck')),
+      update: validatorFor(payloadOf('update')),
+      shutdown: validatorFor(payloadOf('shutdown')),
+    };
+
+    const socket = await connectLive(service.url);
+    const updates = record<any>(socket, 'update');
+    const shutdowns = record<any>(socket, 'shutdown');
+
+    const ack = await subscribe(socket, { timeline: slug });
+    expect(ack.ok).toBe(true);
+    expectValid(validate.subscribeAck, ack, 'the ack of subscribe');
+
+    for (const [what, payload] of [
+      ['not_found', { timeline: 'no-such-timeline' }],
+      ['invalid', { timeline: 'Not A Slug' }],
+      ['invalid', { timeline: slug, unexpected: true }],
+    ] as const) {
+      // (resync_required needs more than LIVE_MAX_REPLAY missed changes: see live-feed.e2e-spec.ts.)
+      const refused = await subscribe(socket, payload);
+      expect(refused).toMatchObject({ ok: false, error: { code: what } });
+      expectValid(validate.subscribeAck, refused, `the ack of a ${what} subscribe`);
+    }
+
+    const written = await recordEntry(api, slug, signing());
+    const entryId = written.entryId;
+    const corrected = await api.patch(`/entries/${entryId}`, { changes: { place: 'Apulia, Italy' }, reason: 'a second source' }, { 'If-Match': '"0"' });
+    expect(corrected.status).toBe(200);
+    const retracted = await api.post(`/entries/${entryId}/retraction`, { reason: 'recorded in the wrong timeline' });
+    expect(retracted.status).toBe(200);
+
+    const received = await updates.waitFor(3);
+    expect(received.map((u) => u.type)).toEqual(['entry.recorded', 'entry.corrected', 'entry.retracted']);
+    for (const update of received) expectValid(validate.update, update, `the ${update.type} update`);
+    expect(received[2].entry).toMatchObject({ status: 'retracted', revision: 2 });
+
+    // A resume replays from the change log: the same shape.
+    const resumed = await connectLive(service.url);
+    const replayed = record<any>(resumed, 'update');
+    expectValid(validate.subscribeAck, await subscribe(resumed, { timeline: slug, after: '00000000000000000000' }), 'the ack of a resume');
+    for (const update of await replayed.waitFor(3)) expectValid(validate.update, update, `the replayed ${update.type} update`);
+
+    const left = await unsubscribe(socket, { timeline: slug });
+    expect(left).toEqual({ ok: true });
+    expectValid(validate.unsubscribeAck, left, 'the ack of unsubscribe');
+    const badLeave = await unsubscribe(socket, { timeline: 42 });
+    expect(badLeave).toMatchObject({ ok: false, error: { code: 'invalid' } });
+    expectValid(validate.unsubscribeAck, badLeave, 'the ack of an invalid unsubscribe');
+
+    const stopping = service.stop();
+    service = undefined;
+    const [shutdown] = await shutdowns.waitFor(1);
+    expectValid(validate.shutdown, shutdown, 'the shutdown event');
+    await stopping;
+  });
+});
