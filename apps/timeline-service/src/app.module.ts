@@ -2,20 +2,39 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import type { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/app-config.module';
 import { EntriesModule } from './entries/entries.module';
-import { HealthController } from './health/health.controller';
+import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
+import { LoggingModule, type LoggingOptions } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { SeedingModule } from './seeding/seeding.module';
 import { StoreModule } from './store/store.module';
 import { TimelinesModule } from './timelines/timelines.module';
 
+export interface AppModuleOptions {
+  /** Default: the config's LOG_LEVEL and LOG_FORMAT, to stdout. */
+  logging?: Partial<LoggingOptions>;
+}
+
 @Module({})
 export class AppModule {
-  static register(config: AppConfig): DynamicModule {
+  static register(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [StoreModule.register(config), AuthModule.register(config), TimelinesModule, EntriesModule, SeedingModule, LiveModule, AuditModule],
-      controllers: [HealthController],
+      imports: [
+        AppConfigModule.forRoot(config),
+        LoggingModule.forRoot({ level: config.logLevel, format: config.logFormat, ...options.logging }),
+        MetricsModule,
+        StoreModule.register(config),
+        AuthModule.register(config),
+        HealthModule,
+        TimelinesModule,
+        EntriesModule,
+        SeedingModule,
+        LiveModule,
+        AuditModule,
+      ],
     };
   }
 }

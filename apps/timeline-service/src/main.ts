@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
-import { InvalidConfigError, loadConfig } from './config/app-config';
+import { InvalidConfigError } from './config/app-config';
+import { configFromEnvironment } from './config/app-config.module';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  // @nestjs/config reads process.env and validates it (config/app-config.ts) before anything starts.
+  const config = await configFromEnvironment();
   const app = await createApp(config);
   await app.listen(config.port, config.host);
   const logger = new Logger('Main');
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // A configuration error is the operator's to fix: say what, without a stack trace.
-  if (error instanceof InvalidConfigError) console.error(error.message);
+  if (error instanceof InvalidConfigError) process.stderr.write(`${error.message}\n`);
   else console.error(error);
   process.exit(1);
 });

@@ -7,8 +7,17 @@ import { parseApiKeys, type ApiKey } from '../auth/api-keys';
 const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
-/** The environment the service reads. Unknown values stop start-up with a message naming the variable. */
-class Environment {
+/** Pino's levels, most severe first; `silent` logs nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/**
+ * The environment the service reads. Unknown values stop start-up with a message naming the variable.
+ * The schema of ConfigModule.forRoot({ validate: validateEnvironment }) and of loadConfig.
+ */
+export class Environment {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   PORT?: number;
 
@@ -63,6 +72,18 @@ class Environment {
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
   RATE_LIMIT_SUBSCRIBES_PER_MINUTE?: number;
+
+  @IsOptional() @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL?: LogLevelName;
+
+  @IsOptional() @IsIn(LOG_FORMATS, { message: `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}` })
+  LOG_FORMAT?: LogFormat;
+
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  METRICS_PUBLIC?: boolean;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000)
+  READY_MAX_LAG?: number;
 }
 
 export interface AppConfig {
@@ -89,18 +110,48 @@ export interface AppConfig {
   corsOrigins: '*' | string[];
   rateLimitWritesPerMinute: number;
   rateLimitSubscribesPerMinute: number;
+  /** Pino's level for the service's logs (LOG_LEVEL). */
+  logLevel: LogLevelName;
+  /** 'json': one JSON object a line; 'pretty': pino-pretty, for a person at a terminal (LOG_FORMAT). */
+  logFormat: LogFormat;
+  /** GET /metrics without a key even when keys are configured (METRICS_PUBLIC); otherwise it needs an auditor key. */
+  metricsPublic: boolean;
+  /** GET /health/ready answers 503 when the read model is more than this many events behind the log (READY_MAX_LAG). */
+  readyMaxLag: number;
+}
+
+export interface LoadOptions {
+  /** Whether stdout is a terminal: decides LOG_FORMAT's default. Default: process.stdout.isTTY. */
+  tty?: boolean;
 }
 
 export { InvalidConfigError } from './invalid-config.error';
 import { InvalidConfigError } from './invalid-config.error';
 
-export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
+/**
+ * Checks the variables the service reads against the Environment schema and
+ * converts them (PORT to a number, PUBLIC_READS to a boolean, ...); other
+ * variables are ignored, and empty ones count as unset. Throws
+ * InvalidConfigError naming every variable at fault. The `validate` function
+ * of ConfigModule.forRoot (see config/app-config.module.ts).
+ */
+export function validateEnvironment(env: Record<string, unknown>): Environment {
   const values = plainToInstance(Environment, pick(env, KEYS));
   const errors = validateSync(values, { forbidUnknownValues: false });
   if (errors.length > 0) {
     const problems = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `${e.property}: ${m}`));
     throw new InvalidConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
+  return values;
+}
+
+/** The service's configuration from an environment (process.env, or a test's own): validateEnvironment, then defaults. */
+export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): AppConfig {
+  return configFrom(validateEnvironment(env), options);
+}
+
+/** The AppConfig of a validated environment: defaults filled in, API keys read and checked. */
+export function configFrom(values: Environment, { tty = process.stdout.isTTY === true }: LoadOptions = {}): AppConfig {
   const production = values.NODE_ENV === 'production';
   const apiKeys = [
     ...(values.API_KEYS ? parseApiKeys(values.API_KEYS, 'API_KEYS') : []),
@@ -128,6 +179,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     corsOrigins: values.CORS_ORIGINS === '*' ? '*' : (values.CORS_ORIGINS?.split(',') ?? []),
     rateLimitWritesPerMinute: values.RATE_LIMIT_WRITES_PER_MINUTE ?? 600,
     rateLimitSubscribesPerMinute: values.RATE_LIMIT_SUBSCRIBES_PER_MINUTE ?? 120,
+    logLevel: values.LOG_LEVEL ?? 'info',
+    // JSON for machines (production, containers, pipes, log shippers); pretty only for a person at a terminal.
+    logFormat: values.LOG_FORMAT ?? (!production && tty ? 'pretty' : 'json'),
+    metricsPublic: values.METRICS_PUBLIC ?? false,
+    readyMaxLag: values.READY_MAX_LAG ?? 1000,
   };
 }
 
@@ -149,6 +205,10 @@ const KEYS = [
   'CORS_ORIGINS',
   'RATE_LIMIT_WRITES_PER_MINUTE',
   'RATE_LIMIT_SUBSCRIBES_PER_MINUTE',
+  'LOG_LEVEL',
+  'LOG_FORMAT',
+  'METRICS_PUBLIC',
+  'READY_MAX_LAG',
 ];
 
 function readKeysFile(file: string): string {
@@ -159,8 +219,8 @@ function readKeysFile(file: string): string {
   }
 }
 
-function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of keys) if (env[key] !== undefined && env[key] !== '') out[key] = env[key]!;
+function pick(env: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (env[key] !== undefined && env[key] !== '') out[key] = env[key];
   return out;
 }

@@ -1,7 +1,12 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Res, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { Position } from '@timeline/event-store';
 import { Projector, SqliteReadModel } from '@timeline/projections';
+import type { Response } from 'express';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../store/store.tokens';
 import { MonitoredEventStore } from './monitored-event-store';
+import { LAG_CAP, ProjectionStatus, type ProjectionSnapshot } from './projection-status';
 
 export interface HealthProblem {
   /** store_unavailable | projection_stalled | dead_letters */
@@ -25,10 +30,7 @@ export interface HealthReport {
   problems: HealthProblem[];
 }
 
-/** How long /health waits for the store's head before calling the store unavailable. */
-const HEAD_TIMEOUT_MS = 2000;
-/** Lag is counted by reading the log after the checkpoint, at most this many events. */
-export const LAG_CAP = 1000;
+export { LAG_CAP } from './projection-status';
 
 /**
  * GET /health: 200 {status, checkpoint, head, lag, deadLetters, store, problems}.
@@ -46,29 +48,41 @@ export const LAG_CAP = 1000;
  * Cheap enough to poll: the head is one indexed read; the store's condition is
  * what the last commands and queries met (see MonitoredEventStore), nothing is
  * written to find out; the lag is read only when the read model is behind.
+ *
+ * For orchestrators, with @nestjs/terminus's bodies:
+ * - GET /health/live: 200 while the process answers (a liveness probe: restart when it fails).
+ * - GET /health/ready: 200 when this instance can do its whole job, else 503
+ *   `{status: 'error', info, error, details}` naming what is wrong: `store` (the
+ *   event store cannot be read, or refused the last write or read: see
+ *   MonitoredEventStore) and `projection` (the read model is more than
+ *   READY_MAX_LAG events behind the log, or the lag cannot be known). Mind what
+ *   the paragraph above says: when the store is shared, every instance fails
+ *   readiness together; route on /health/ready only where taking them all out
+ *   is what you want, and alert on /health either way.
  */
 @Controller('health')
 export class HealthController {
+  private readonly logger = new Logger('Health');
+  /** The last readiness answer, to log changes (not every probe). */
+  private wasReady: boolean | null = null;
+
   constructor(
     private readonly store: MonitoredEventStore,
     private readonly projector: Projector,
     private readonly readModel: SqliteReadModel,
+    private readonly status: ProjectionStatus,
+    private readonly checks: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get()
   async health(): Promise<HealthReport> {
     const storeProblems: HealthProblem[] = [];
-    const checkpoint = this.projector.checkpoint;
-    let head: Position | null = null;
-    let headReadable = true;
-    try {
-      head = await withTimeout(this.store.headPosition(), HEAD_TIMEOUT_MS, 'the event store did not answer within 2 s');
-    } catch (error) {
-      headReadable = false;
-      // A StoreUnavailableError is also in the monitor's failures now; anything else (a timeout) only here.
-      if (!this.store.currentFailures().some((f) => f.operation === 'read')) {
-        storeProblems.push({ code: 'store_unavailable', message: `the event store cannot be read: ${messageOf(error)}` });
-      }
+    const { checkpoint, head, headError, lag } = await this.status.snapshot(LAG_CAP);
+    // A StoreUnavailableError is also in the monitor's failures now; anything else (a timeout) only here.
+    if (headError !== null && !this.store.currentFailures().some((f) => f.operation === 'read')) {
+      storeProblems.push({ code: 'store_unavailable', message: `the event store cannot be read: ${headError}` });
     }
 
     for (const failure of this.store.currentFailures()) {
@@ -105,31 +119,66 @@ export class HealthController {
       status: problems.length > 0 ? 'degraded' : 'ok',
       checkpoint,
       head,
-      lag: headReadable ? await this.lag(checkpoint, head) : null,
+      lag,
       deadLetters,
       store: storeProblems.length > 0 ? 'unavailable' : 'ok',
       problems,
     };
   }
 
-  /** Events after the checkpoint up to the head (positions are opaque: counted, not subtracted). */
-  private async lag(checkpoint: Position | null, head: Position | null): Promise<number | null> {
-    if (head === null || (checkpoint !== null && checkpoint >= head)) return 0;
+  /** Liveness: the process is up and its event loop answers. Nothing else is checked, on purpose. */
+  @Get('live')
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.checks.check([]);
+  }
+
+  /** Readiness: the store answers and the read model is within READY_MAX_LAG events of the log; else 503. */
+  @Get('ready')
+  @HealthCheck()
+  async ready(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult | object> {
+    // Counting one past the bound is enough to know it is exceeded.
+    const snapshot = await this.status.snapshot(this.config.readyMaxLag + 1);
     try {
-      const behind = await this.store.readAll({ after: checkpoint ?? undefined, limit: LAG_CAP });
-      return behind.filter((e) => e.position <= head).length;
-    } catch {
-      return null;
+      const result = await this.checks.check([() => this.storeIndicator(snapshot), () => this.projectionIndicator(snapshot)]);
+      this.noteReadiness(true, result);
+      return result;
+    } catch (error) {
+      // Terminus's own body, not our error shape: probes and dashboards know it.
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const body = error.getResponse() as HealthCheckResult;
+      this.noteReadiness(false, body);
+      response.status(503);
+      return body;
     }
   }
-}
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  private storeIndicator(snapshot: ProjectionSnapshot): HealthIndicatorResult<'store'> {
+    const store = this.indicators.check('store');
+    const failures = this.store.currentFailures().map((f) => `${f.operation === 'write' ? 'refused the last write' : 'failed the last read'}: ${f.message}`);
+    if (snapshot.headError !== null) failures.unshift(`cannot be read: ${snapshot.headError}`);
+    if (failures.length > 0) return store.down({ message: `the event store ${failures.join('; ')}` });
+    return store.up();
+  }
+
+  private projectionIndicator(snapshot: ProjectionSnapshot): HealthIndicatorResult<'projection'> {
+    const projection = this.indicators.check('projection');
+    const { checkpoint, head, lag } = snapshot;
+    const maxLag = this.config.readyMaxLag;
+    if (lag === null) return projection.down({ checkpoint, head, lag, maxLag, message: 'the lag of the read model is unknown: the event store cannot be read' });
+    if (lag > maxLag) {
+      return projection.down({ checkpoint, head, lag, maxLag, message: `the read model is more than ${maxLag} events behind the log (READY_MAX_LAG)` });
+    }
+    return projection.up({ checkpoint, head, lag, maxLag });
+  }
+
+  private noteReadiness(ready: boolean, result: HealthCheckResult): void {
+    if (ready === this.wasReady) return;
+    const first = this.wasReady === null;
+    this.wasReady = ready;
+    if (ready && !first) this.logger.log('ready again');
+    if (!ready) this.logger.warn(`not ready: ${JSON.stringify(result.error ?? {})}`);
+  }
 }
 
 function messageOf(error: unknown): string {

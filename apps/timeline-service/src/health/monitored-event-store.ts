@@ -1,5 +1,7 @@
 import {
+  DuplicateEventIdError,
   StoreUnavailableError,
+  WrongExpectedVersionError,
   type AppendResult,
   type EventStore,
   type EventSubscription,
@@ -23,7 +25,22 @@ export interface StoreFailure {
   last: Date;
 }
 
+/** What happened to one append, for metrics (see metrics/store-metrics.ts). */
+export interface AppendObservation {
+  stream: string;
+  events: readonly NewEvent[];
+  /** ok; conflict (wrong expected revision, a duplicate id: the store answered); unavailable (StoreUnavailableError); error (anything else). */
+  outcome: 'ok' | 'conflict' | 'unavailable' | 'error';
+  seconds: number;
+}
+
+export interface AppendObserver {
+  appended(observation: AppendObservation): void;
+}
+
 export interface MonitorOptions {
+  /** Told of every append and how long it took. */
+  observer?: AppendObserver;
   /**
    * A failure counts for this long after the latest attempt that failed,
    * unless an attempt succeeds first. Writes are only tried when someone
@@ -45,6 +62,7 @@ export class MonitoredEventStore implements EventStore {
   private readonly failures: { write: StoreFailure | null; read: StoreFailure | null } = { write: null, read: null };
   private readonly windowMs: number;
   private readonly now: () => number;
+  private readonly observer: AppendObserver | undefined;
 
   constructor(
     readonly inner: EventStore,
@@ -52,6 +70,7 @@ export class MonitoredEventStore implements EventStore {
   ) {
     this.windowMs = options.windowMs ?? 30_000;
     this.now = options.now ?? Date.now;
+    this.observer = options.observer;
   }
 
   /** The failures that still count (see MonitorOptions.windowMs), writes first. */
@@ -61,7 +80,27 @@ export class MonitoredEventStore implements EventStore {
   }
 
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    return this.watch('write', () => this.inner.append(stream, events, expected));
+    const appending = this.watch('write', () => this.inner.append(stream, events, expected));
+    const observer = this.observer;
+    if (observer === undefined) return appending;
+    const started = process.hrtime.bigint();
+    const observe = (outcome: AppendObservation['outcome']) => {
+      try {
+        observer.appended({ stream, events, outcome, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+      } catch {
+        // Metrics never fail an append.
+      }
+    };
+    return appending.then(
+      (result) => {
+        observe('ok');
+        return result;
+      },
+      (error: unknown) => {
+        observe(outcomeOf(error));
+        throw error;
+      },
+    );
   }
 
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
@@ -107,4 +146,10 @@ export class MonitoredEventStore implements EventStore {
       throw error;
     }
   }
+}
+
+function outcomeOf(error: unknown): AppendObservation['outcome'] {
+  if (error instanceof StoreUnavailableError) return 'unavailable';
+  if (error instanceof WrongExpectedVersionError || error instanceof DuplicateEventIdError) return 'conflict';
+  return 'error';
 }

@@ -21,6 +21,7 @@ import { liveClientOf, queuedPackets } from './live-client';
 import { ApiKeyRegistry } from '../auth/api-keys';
 import { principalOf, socketAuth } from '../auth/socket-auth';
 import { LiveSubscriptions } from './live-subscriptions';
+import { LiveMetrics } from '../metrics/live-metrics';
 
 type Reply = (answer: LiveAnswer) => void;
 type LiveAnswer =
@@ -49,12 +50,15 @@ export class LiveGateway
     private readonly keys: ApiKeyRegistry,
     @InjectThrottlerStorage() private readonly throttle: ThrottlerStorage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: LiveMetrics,
   ) {
-    this.subscriptions = new LiveSubscriptions(readModel, { maxQueued: config.liveMaxQueued, maxReplay: config.liveMaxReplay });
+    this.subscriptions = new LiveSubscriptions(readModel, { maxQueued: config.liveMaxQueued, maxReplay: config.liveMaxReplay }, metrics);
   }
 
   afterInit(namespace: Namespace): void {
     namespace.use(socketAuth(this.keys, this.config));
+    // Read at scrape time: exact, and nothing to keep in step on the hot path.
+    this.metrics.track({ sockets: () => namespace.sockets.size, subscriptions: () => this.subscriptions.subscriptionCount() });
   }
 
   onModuleInit(): void {
@@ -96,6 +100,8 @@ export class LiveGateway
       // live change can be sent between them (see LiveSubscriptions).
       reply({ ok: true, position: outcome.position });
       for (const update of outcome.replay) client.send(update);
+      this.metrics.subscribed();
+      this.metrics.updatesPushed(outcome.replay.length);
     });
   }
 
@@ -105,6 +111,7 @@ export class LiveGateway
     answer(reply, () => {
       const { timeline } = parse(UnsubscribeMessage, payload);
       this.subscriptions.unsubscribe(socket.id, timeline);
+      this.metrics.unsubscribed();
       reply({ ok: true });
     });
   }

@@ -4,6 +4,7 @@ import { Projector, SqliteReadModel } from '@timeline/projections';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config';
 import { MonitoredEventStore } from '../health/monitored-event-store';
+import { StoreMetrics } from '../metrics/store-metrics';
 import { APP_CONFIG, EVENT_STORE } from './store.tokens';
 
 @Global()
@@ -26,16 +27,19 @@ export class StoreModule implements OnModuleInit, OnApplicationShutdown {
         // The one place an adapter is chosen: KurrentDB when a connection string
         // is configured, the embedded SQLite store otherwise. The app uses it
         // through a monitor that remembers whether it lately refused a write or
-        // a read, for /health (the adapter itself is its `inner`).
+        // a read, for /health (the adapter itself is its `inner`), and that
+        // times every append for /metrics when the app has metrics (the CLI has none).
         {
           provide: MonitoredEventStore,
-          useFactory: () =>
+          inject: [{ token: StoreMetrics, optional: true }],
+          useFactory: (metrics: StoreMetrics | undefined) =>
             new MonitoredEventStore(
               openEventStore({
                 connectionString: config.eventStoreConnectionString,
                 sqliteFile: join(config.dataDir, 'events.sqlite'),
                 pollIntervalMs: config.pollIntervalMs,
               }),
+              { observer: metrics ?? undefined },
             ),
         },
         { provide: EVENT_STORE, useExisting: MonitoredEventStore },
