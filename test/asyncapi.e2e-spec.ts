@@ -108,7 +108,8 @@ describe('docs/asyncapi.yaml says what the code does', () => {
 
   // The gateway imports @SubscribeMessage as OnMessage (the DTO has that name); accept both.
   const handled = sorted(new Set([...gateway.matchAll(/@(?:OnMessage|SubscribeMessage)\('([^']+)'\)/g)].map((m) => m[1])));
-  const emitted = sorted(new Set([...senders.matchAll(/\.emit\('([^']+)'/g)].map((m) => m[1])));
+  // Sent with socket.emit('name', ...), or encoded once with socket.io's encoder ({type: EVENT, nsp, data: ['name', ...]}).
+  const emitted = sorted(new Set([...senders.matchAll(/\.emit\('([^']+)'|\bdata: \['([^']+)'/g)].map((m) => m[1] ?? m[2])));
 
   const operations = Object.values(raw.operations) as any[];
   const messageName = (ref: string) => raw.components.messages[ref.split('/').pop()!].name as string;
@@ -117,7 +118,7 @@ describe('docs/asyncapi.yaml says what the code does', () => {
 
   it('finds the events in the source (the patterns below still match it)', () => {
     expect(handled).toEqual(['subscribe', 'unsubscribe']);
-    expect(emitted).toEqual(['resync', 'shutdown', 'update']);
+    expect(emitted).toEqual(['resync', 'shutdown', 'update', 'updates']);
   });
 
   it('receives exactly the events the gateway handles', () => {
@@ -212,11 +213,21 @@ describe("docs/asyncapi.yaml's examples and schemas agree with the service's val
     }
   });
 
-  it("every example update's entry is a valid recording of its kind", () => {
-    for (const example of examplesOf('update')) {
-      const entry = example.payload.entry as EntryView;
-      expect(example.payload.timeline).toBe(entry.timeline);
-      expect(example.payload.position).toBe(entry.position);
+  it("every example update's entry is a valid recording of its kind, in updates too", () => {
+    const updates = [
+      ...examplesOf('update').map((example) => example.payload),
+      ...examplesOf('updates').flatMap((example) => {
+        const positions = example.payload.updates.map((u: any) => u.position);
+        expect(positions).toEqual([...positions].sort());
+        expect(example.payload.updates.every((u: any) => u.timeline === example.payload.timeline)).toBe(true);
+        return example.payload.updates;
+      }),
+    ];
+    expect(updates.length).toBeGreaterThan(2);
+    for (const update of updates) {
+      const entry = update.entry as EntryView;
+      expect(update.timeline).toBe(entry.timeline);
+      expect(update.position).toBe(entry.position);
       const details = { ...detailsOf(entry), entryId: entry.entryId };
       expect(() => validateInto(RECORD_DTO_OF_KIND[entry.kind] as new () => object, details)).not.toThrow();
     }
@@ -240,6 +251,12 @@ describe("docs/asyncapi.yaml's examples and schemas agree with the service's val
     ['a numeric position', { timeline: 'a', after: 42 }],
     ['a null position', { timeline: 'a', after: null }],
     ['a position with a newline', { timeline: 'a', after: '00000000000000000001\n' }],
+    ['batch true', { timeline: 'a', after: '00000000000000000000', batch: true }],
+    ['batch false', { timeline: 'a', after: '00000000000000000000', batch: false }],
+    ['batch without after', { timeline: 'a', batch: true }],
+    ['a string as batch', { timeline: 'a', after: '00000000000000000000', batch: 'true' }],
+    ['a number as batch', { timeline: 'a', batch: 1 }],
+    ['a null batch', { timeline: 'a', batch: null }],
   ];
 
   it.each(samples)('subscribe with %s: the schema and the DTO give the same verdict', (_what, payload) => {
@@ -256,6 +273,8 @@ describe("docs/asyncapi.yaml's examples and schemas agree with the service's val
     // Guards the comparison above against a validator that accepts everything.
     expect(validatorFor(payloadOf('subscribe'))({ timeline: 'Not A Slug' })).toBe(false);
     expect(validatorFor(payloadOf('update'))({ timeline: 'a', position: '1', type: 'entry.recorded', entry: {} })).toBe(false);
+    expect(validatorFor(payloadOf('updates'))({ timeline: 'a', updates: [] })).toBe(false);
+    expect(validatorFor(payloadOf('updates'))({ timeline: 'a', updates: [{ timeline: 'a', position: '1', type: 'entry.recorded', entry: {} }] })).toBe(false);
     expect(validatorFor(payloadOf('subscribeAck'))({ ok: false, error: { code: 'nope', message: 'x' } })).toBe(false);
   });
 });
@@ -268,7 +287,7 @@ describe('what the real service sends matches docs/asyncapi.yaml', () => {
     await service?.stop();
   });
 
-  it('acks, updates of every type, and shutdown', async () => {
+  it('acks, updates of every type, batched updates, and shutdown', async () => {
     service = await startService();
     const api = apiAt(service.url);
     const slug = await openTimeline(api, 'asyncapi');
@@ -276,6 +295,7 @@ describe('what the real service sends matches docs/asyncapi.yaml', () => {
       subscribeAck: validatorFor(payloadOf('subscribeAck')),
       unsubscribeAck: validatorFor(payloadOf('unsubscribeAck')),
       update: validatorFor(payloadOf('update')),
+      updates: validatorFor(payloadOf('updates')),
       shutdown: validatorFor(payloadOf('shutdown')),
     };
 
@@ -315,6 +335,15 @@ describe('what the real service sends matches docs/asyncapi.yaml', () => {
     const replayed = record<any>(resumed, 'update');
     expectValid(validate.subscribeAck, await subscribe(resumed, { timeline: slug, after: '00000000000000000000' }), 'the ack of a resume');
     for (const update of await replayed.waitFor(3)) expectValid(validate.update, update, `the replayed ${update.type} update`);
+
+    // A batched resume: the same updates in one `updates` message.
+    const batched = await connectLive(service.url);
+    const batches = record<any>(batched, 'updates');
+    const batchAck = await subscribe(batched, { timeline: slug, after: '00000000000000000000', batch: true });
+    expectValid(validate.subscribeAck, batchAck, 'the ack of a batched resume');
+    const [batch] = await batches.waitFor(1);
+    expectValid(validate.updates, batch, 'the updates message');
+    expect(batch.updates).toEqual(replayed.items.slice(0, 3));
 
     const left = await unsubscribe(socket, { timeline: slug });
     expect(left).toEqual({ ok: true });

@@ -3,7 +3,9 @@
  * HTTP method, its typed errors, and the live feed's resume after forced
  * disconnects, which must deliver exactly the missed updates.
  */
-import type { Namespace } from 'socket.io';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server, type Namespace } from 'socket.io';
 import type { EntryChanges as ServerEntryChanges, EntryDetails as ServerEntryDetails } from '@timeline/domain';
 import type { EntryChange, EntryView, TimelineJsDocument as ServerTimelineJs, TimelineView } from '@timeline/projections';
 import {
@@ -363,6 +365,10 @@ describe('LiveFeed', () => {
     const states: string[] = [];
     // A fixed reconnection delay, long enough for the writes below to happen while disconnected.
     const feed = feedOf(service, { onConnection: (state) => states.push(state), socket: { reconnectionDelay: 1500, randomizationFactor: 0 } });
+    const subscribes: unknown[] = [];
+    const messages: string[] = [];
+    feed.socket.onAnyOutgoing((event, payload) => event === 'subscribe' && subscribes.push(payload));
+    feed.socket.onAny((event, payload) => messages.push(event === 'updates' ? `updates:${payload.updates.length}` : event));
     await feed.subscribe(slug, seen.handlers, { after: (await client.getTimeline(slug)).position }).ready;
     const live = await client.recordEntry(slug, newEntry(signing()));
     await until(() => seen.updates.length === 1, 'the first update');
@@ -390,8 +396,45 @@ describe('LiveFeed', () => {
       `${after.position}:entry.recorded:${after.entryId}`,
     ]);
     expect(seen.updates[2].entry).toMatchObject({ title: 'Corrected while away', revision: 1 });
+    // It resumes batched: what it missed came as one `updates` message, each update handed to onUpdate in order.
+    expect(subscribes).toEqual([
+      { timeline: slug, after: expect.stringMatching(POSITION), batch: true },
+      { timeline: slug, after: live.position, batch: true },
+    ]);
+    expect(messages).toEqual(['update', 'updates:3', 'update']);
     expect(states).toEqual(expect.arrayContaining(['connected', 'disconnected', 'connecting']));
     expect(seen.errors).toEqual([]);
+  });
+
+  it('resumes unbatched from a server that does not know `batch` (refused as an unknown field)', async () => {
+    const http = createServer();
+    const io = new Server(http);
+    const subscribes: Array<Record<string, unknown>> = [];
+    const update = (position: string) => ({ timeline: 'old', position, type: 'entry.recorded', entry: { entryId: `e${position}`, position } });
+    io.of('/live').on('connection', (socket) => {
+      socket.on('subscribe', (payload: Record<string, unknown>, ack: (answer: unknown) => void) => {
+        subscribes.push(payload);
+        if ('batch' in payload) return ack({ ok: false, error: { code: 'invalid', message: 'property batch should not exist' } });
+        ack({ ok: true, position: '00000000000000000009' });
+        for (const position of ['00000000000000000008', '00000000000000000009']) socket.emit('update', update(position));
+      });
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const seen = recorder();
+      const feed = new LiveFeed({ baseUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, socket: { transports: ['websocket'] } });
+      feeds.push(feed);
+      expect(await feed.subscribe('old', seen.handlers, { after: '00000000000000000007' }).ready).toBe('00000000000000000007');
+      await until(() => seen.updates.length === 2, 'the replay');
+      expect(subscribes).toEqual([
+        { timeline: 'old', after: '00000000000000000007', batch: true },
+        { timeline: 'old', after: '00000000000000000007' },
+      ]);
+      expect(seen.updates.map((u) => u.position)).toEqual(['00000000000000000008', '00000000000000000009']);
+      expect(seen.errors).toEqual([]);
+    } finally {
+      io.close();
+    }
   });
 
   it('reconnects after the server disconnects it, and resumes without a gap or a duplicate', async () => {

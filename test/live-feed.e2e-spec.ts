@@ -98,6 +98,61 @@ function serverQueue(socket: ServerSocket): number {
   return (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
 }
 
+interface Received {
+  /** Every update, from `update` and `updates` messages alike, in arrival order. */
+  updates: LiveUpdate[];
+  /** The messages: 'update', or 'updates:<count>'. */
+  messages: string[];
+  waitFor(position: string, timeoutMs?: number): Promise<LiveUpdate[]>;
+}
+
+/** subscribeOk with `batch` too (the shared helper takes {timeline, after}). */
+async function subscribeWithOk(socket: LiveSocket, payload: { timeline: string; after?: string; batch?: boolean }): Promise<string | null> {
+  const ack = await subscribe(socket, payload);
+  if (!ack.ok) throw new Error(`subscribe ${JSON.stringify(payload)} was refused: ${JSON.stringify(ack)}`);
+  return ack.position ?? null;
+}
+
+/** Records both `update` and `updates` on a socket, from now on. */
+function receive(socket: LiveSocket): Received {
+  const updates: LiveUpdate[] = [];
+  const messages: string[] = [];
+  const waiters = new Set<() => void>();
+  const changed = () => {
+    for (const check of [...waiters]) check();
+  };
+  socket.on('update', (update: LiveUpdate) => {
+    messages.push('update');
+    updates.push(update);
+    changed();
+  });
+  socket.on('updates', (batch: { timeline: string; updates: LiveUpdate[] }) => {
+    messages.push(`updates:${batch.updates.length}`);
+    expect(batch.updates.every((u) => u.timeline === batch.timeline)).toBe(true);
+    updates.push(...batch.updates);
+    changed();
+  });
+  return {
+    updates,
+    messages,
+    waitFor: (position, timeoutMs = 5000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (!updates.some((u) => u.position === position)) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve([...updates]);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no update at ${position} within ${timeoutMs} ms; received ${messages.join(', ')}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
 // ---------------------------------------------------------------------------
 
 describe('live feed on /live', () => {
@@ -224,6 +279,10 @@ describe('live feed on /live', () => {
       ['a number as after', () => [{ timeline: slug, after: 42 }]],
       ['null as after', () => [{ timeline: slug, after: null }]],
       ['an object as after', () => [{ timeline: slug, after: { position: known } }]],
+      ['a string as batch', () => [{ timeline: slug, after: known, batch: 'true' }]],
+      ['a number as batch', () => [{ timeline: slug, after: known, batch: 1 }]],
+      ['null as batch', () => [{ timeline: slug, after: known, batch: null }]],
+      ['an object as batch', () => [{ timeline: slug, batch: { on: true } }]],
       // unknown fields
       ['an unknown field', () => [{ timeline: slug, from: known }]],
       ['a prototype key', objectWith('{"timeline": "SLUG", "prototype": {}}')],
@@ -271,6 +330,16 @@ describe('live feed on /live', () => {
       expect(ack).toEqual({ ok: false, error: { code: 'invalid', message: expect.any(String) } });
       expect(socket.connected).toBe(true);
       expect(await subscribe(socket, { timeline: slug })).toEqual({ ok: true, position: expect.stringMatching(POSITION) });
+    });
+
+    it('names the field when batch is not a boolean', async () => {
+      const socket = await connectLive(service().url);
+      for (const batch of ['yes', 0, null, [true]]) {
+        const ack = await subscribe(socket, { timeline: slug, after: known, batch });
+        expect(ack).toEqual({ ok: false, error: { code: 'invalid', message: expect.stringMatching(/^batch must be true or false/) } });
+      }
+      expect(await subscribe(socket, { timeline: slug, after: known, batch: false })).toEqual({ ok: true, position: expect.stringMatching(POSITION) });
+      expect(await subscribe(socket, { timeline: slug, batch: true })).toEqual({ ok: true, position: expect.stringMatching(POSITION) });
     });
 
     it('names the size limit for a payload over 2048 bytes', async () => {
@@ -417,6 +486,106 @@ describe('live feed on /live', () => {
       const now = new Map<string, [number, string]>(final.body.items.map((e: Body) => [e.entryId, [e.revision, e.status]]));
       expect(Object.fromEntries(state)).toEqual(Object.fromEntries(now));
       expect(now.size).toBe(new Set(writes.map((w) => w.entryId)).size + 1);
+    });
+
+    it('with batch: true, replays the same updates in the same order as one `updates` message, then live ones as `update`', async () => {
+      const slug = await openTimeline(api(), 'live-batch');
+      const other = await openTimeline(api(), 'live-batch-other');
+      const a = await recordEntry(api(), slug, announcement());
+      const b = await recordEntry(api(), slug, signing());
+      const after = b.position;
+      const missed = [
+        await recordEntry(api(), slug, delivery()),
+        await correct(api(), a.entryId, 0, { title: 'Corrected while away' }),
+        await recordEntry(api(), other, signing()),
+        await retract(api(), b.entryId),
+        await recordEntry(api(), slug, signing({ title: 'Also missed' })),
+      ].filter((w, i) => i !== 2);
+
+      const batched = await connectLive(service().url);
+      const unbatched = await connectLive(service().url);
+      const fromBatched = receive(batched);
+      const fromUnbatched = receive(unbatched);
+      const ackBatched = await subscribe(batched, { timeline: slug, after, batch: true });
+      const ackUnbatched = await subscribe(unbatched, { timeline: slug, after });
+      expect(ackBatched).toEqual(ackUnbatched);
+      const live = await recordEntry(api(), slug, announcement({ title: 'After the resume' }));
+      await fromBatched.waitFor(live.position);
+      await fromUnbatched.waitFor(live.position);
+
+      expect(fromBatched.messages).toEqual([`updates:${missed.length}`, 'update']);
+      expect(fromUnbatched.messages).toEqual([...missed.map(() => 'update'), 'update']);
+      expect(fromBatched.updates).toEqual(fromUnbatched.updates);
+      expect(positionsOf(fromBatched.updates)).toEqual([...missed, live].map((w) => w.position));
+      expect(fromBatched.updates[1].entry).toMatchObject({ entryId: a.entryId, revision: 1, title: 'Corrected while away' });
+      expect(fromBatched.updates[2]).toMatchObject({ type: 'entry.retracted', entry: { entryId: b.entryId, status: 'retracted' } });
+    });
+
+    it('cuts a long batched replay into messages within the limits, shared by clients resuming from one position', async () => {
+      const gateway = service().app.get(LiveGateway);
+      const limits = gateway.batches.limits;
+      gateway.batches.limits = { maxUpdates: 3, maxBytes: 1024 * 1024 };
+      try {
+        const slug = await openTimeline(api(), 'live-batch-chunks');
+        const after = (await recordEntry(api(), slug, signing())).position;
+        const writes: Written[] = [];
+        for (let i = 0; i < 8; i++) writes.push(await recordEntry(api(), slug, signing({ title: `Missed ${i}` })));
+        const sockets = await Promise.all([1, 2, 3].map(() => connectLive(service().url)));
+        const received = sockets.map(receive);
+        await Promise.all(sockets.map((socket) => subscribeWithOk(socket, { timeline: slug, after, batch: true })));
+        for (const r of received) {
+          await r.waitFor(writes[7].position);
+          expect(r.messages).toEqual(['updates:3', 'updates:3', 'updates:2']);
+          expect(positionsOf(r.updates)).toEqual(writes.map((w) => w.position));
+        }
+        expect(received[1].updates).toEqual(received[0].updates);
+        // By size: one large update per message.
+        gateway.batches.limits = { maxUpdates: 500, maxBytes: 100 };
+        const bySize = await connectLive(service().url);
+        const r = receive(bySize);
+        await subscribeWithOk(bySize, { timeline: slug, after: writes[4].position, batch: true });
+        await r.waitFor(writes[7].position);
+        expect(r.messages).toEqual(['updates:1', 'updates:1', 'updates:1']);
+      } finally {
+        gateway.batches.limits = limits;
+      }
+    });
+
+    it('batched and unbatched clients resuming while writers are busy: each gets every change once, in order', async () => {
+      const slug = await openTimeline(api(), 'live-batch-race');
+      const start = (await recordEntry(api(), slug, signing())).position;
+      const writes: Written[] = [];
+      let stop = false;
+      const writers = Promise.all(
+        [1, 2, 3].map(async (w) => {
+          for (let i = 0; !stop && i < 200; i++) writes.push(await recordEntry(api(), slug, signing({ title: `Writer ${w} entry ${i}` })));
+        }),
+      );
+      while (writes.length < 10) await new Promise((r) => setTimeout(r, 5));
+      // Subscribe in the middle of the burst, each from its own earlier position, half of them batched.
+      const clients = await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          const socket = await connectLive(service().url);
+          const received = receive(socket);
+          const after = i === 0 ? start : writes[Math.min(writes.length - 1, i)].position;
+          await subscribeWithOk(socket, { timeline: slug, after, ...(i % 2 === 0 ? { batch: true } : {}) });
+          return { after, received, batch: i % 2 === 0 };
+        }),
+      );
+      stop = true;
+      await writers;
+      const sentinel = await recordEntry(api(), slug, signing({ title: 'The last write' }));
+      const all = sorted([...writes, sentinel].map((w) => w.position));
+      for (const { after, received, batch } of clients) {
+        await received.waitFor(sentinel.position, 10_000);
+        const positions = positionsOf(received.updates);
+        expectStrictlyIncreasing(positions);
+        expect(positions).toEqual(all.filter((p) => p > after));
+        // Unbatched: only `update`. Batched: the replay as `updates`, then live changes as `update`, never a batch after them.
+        const firstUpdate = received.messages.indexOf('update');
+        if (!batch) expect(received.messages.every((m) => m === 'update')).toBe(true);
+        else if (firstUpdate >= 0) expect(received.messages.slice(firstUpdate).every((m) => m === 'update')).toBe(true);
+      }
     });
 
     it('accepts an after beyond its checkpoint: acks that position and sends nothing at or before it', async () => {

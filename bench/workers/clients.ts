@@ -7,9 +7,11 @@
  * - `collect` {t0: {position: wallMs}, last, timeoutMs} → once every socket has
  *   received `last`, the latencies (receipt − t0) of every delivery of a position in t0
  * - `disconnect` → closes every socket (client side)
- * - `reconnect` {last, timeoutMs} → every socket reconnects at once and subscribes
- *   after the last position it saw; answers once every socket has received `last`,
- *   with the wall time the last one did and how many updates each got
+ * - `reconnect` {last, timeoutMs, batch} → every socket reconnects at once and subscribes
+ *   after the last position it saw (with `batch: true` when `batch`, as our own
+ *   client resumes: the missed changes then come as `updates` messages); answers once
+ *   every socket has received `last`, with the wall time the last one did and how
+ *   many updates each got
  */
 import { io, type Socket } from 'socket.io-client';
 import { inPool, serveRequests, wallNow } from './protocol';
@@ -60,14 +62,18 @@ function connectOne(url: string): Promise<Client> {
   const socket = io(`${url}/live`, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 90_000 });
   const client: Client = { socket, last: null, max: null, received: 0, duplicates: 0 };
   socket.on('update', (update: Update) => onUpdate(client, update));
+  // A batched replay: each of its updates counts as if it had come alone.
+  socket.on('updates', (batch: { updates: Update[] }) => {
+    for (const update of batch.updates) onUpdate(client, update);
+  });
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(client));
     socket.once('connect_error', (error) => reject(error));
   });
 }
 
-async function subscribe(client: Client, after?: string): Promise<void> {
-  const payload = after === undefined ? { timeline } : { timeline, after };
+async function subscribe(client: Client, after?: string, batch = false): Promise<void> {
+  const payload = after === undefined ? { timeline } : batch ? { timeline, after, batch: true } : { timeline, after };
   const ack = (await client.socket.timeout(30_000).emitWithAck('subscribe', payload)) as { ok: boolean; position?: string | null };
   if (!ack.ok) throw new Error(`subscribe refused: ${JSON.stringify(ack)}`);
   if (after === undefined && client.last === null) client.last = client.max = ack.position ?? null;
@@ -131,6 +137,7 @@ serveRequests(async (request) => {
     }
     case 'reconnect': {
       const target = String(request['last']);
+      const batch = request['batch'] === true;
       const done = waitForAll(target, Number(request['timeoutMs'] ?? 60_000));
       done.catch(() => undefined);
       const subscribes: Promise<void>[] = [];
@@ -139,17 +146,19 @@ serveRequests(async (request) => {
         client.duplicates = 0;
         subscribes.push(
           new Promise<void>((resolve, reject) => {
-            client.socket.once('connect', () => subscribe(client, client.max ?? undefined).then(resolve, reject));
+            client.socket.once('connect', () => subscribe(client, client.max ?? undefined, batch).then(resolve, reject));
             client.socket.once('connect_error', reject);
           }),
         );
         client.socket.connect();
       }
       await Promise.all(subscribes);
+      const subscribedAt = wallNow();
       const lastAt = await done;
       const counts = clients.map((c) => c.received);
       return {
         lastAt,
+        subscribedAt,
         minReceived: Math.min(...counts),
         maxReceived: Math.max(...counts),
         duplicates: clients.reduce((n, c) => n + c.duplicates, 0),

@@ -4,6 +4,8 @@
  * time comparable across processes, percentiles.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -96,14 +98,46 @@ export function forkWorker(file: string, args: string[], name: string, extraExec
   return new Worker(name, child);
 }
 
-/** Serves requests in a worker: `handle` returns the answer's fields or throws. */
+let profiler: Session | null = null;
+
+function post(session: Session, method: string): Promise<unknown> {
+  return new Promise((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
+}
+
+/**
+ * `profile` {action: 'start'} / {action: 'stop', path}: a V8 CPU profile of
+ * this worker for just that window, written to `path` (for finding the
+ * bottleneck of one phase of a benchmark).
+ */
+async function profile(request: Request): Promise<Record<string, unknown>> {
+  if (request['action'] === 'start') {
+    profiler = new Session();
+    profiler.connect();
+    await post(profiler, 'Profiler.enable');
+    await post(profiler, 'Profiler.start');
+    return {};
+  }
+  if (!profiler) throw new Error('no profile started');
+  const { profile: result } = (await post(profiler, 'Profiler.stop')) as { profile: unknown };
+  profiler.disconnect();
+  profiler = null;
+  writeFileSync(String(request['path']), JSON.stringify(result));
+  return { path: request['path'] };
+}
+
+/**
+ * Serves requests in a worker: `handle` returns the answer's fields or throws.
+ * Every worker also serves `exit`, `profile` and `cpu` (process.cpuUsage(): {user, system} µs).
+ */
 export function serveRequests(handle: (request: Request) => Promise<Record<string, unknown>>): void {
   process.on('message', (message: unknown) => {
     const request = message as Request;
     if (request.cmd === 'exit') {
       process.exit(0);
     }
-    handle(request).then(
+    const answer =
+      request.cmd === 'profile' ? profile(request) : request.cmd === 'cpu' ? Promise.resolve({ ...process.cpuUsage() }) : handle(request);
+    answer.then(
       (fields) => process.send?.({ ...fields, id: request.id, ok: true }),
       (error: unknown) => process.send?.({ id: request.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
     );

@@ -7,7 +7,7 @@
  * IPC requests: `start` → {port}; `mem` → process.memoryUsage() after a full
  * GC (run with --expose-gc); `subscriptions` {count, timeoutMs} → resolves once
  * the server holds that many live subscriptions (ours) or sockets in the room
- * (floor).
+ * (floor). Like every worker it also serves `profile` and `cpu` (see serveRequests).
  */
 import 'reflect-metadata';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

@@ -1,5 +1,5 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import type { LiveAck, LiveErrorCode, LiveUpdate, Position, ResyncEvent, ShutdownEvent, SubscribeMessage } from './types';
+import type { LiveAck, LiveErrorCode, LiveUpdate, LiveUpdates, Position, ResyncEvent, ShutdownEvent, SubscribeMessage } from './types';
 
 export type LiveSocketOptions = Partial<ManagerOptions & SocketOptions>;
 
@@ -107,6 +107,12 @@ export class LiveFeed {
   private readonly options: LiveFeedOptions;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
+  /**
+   * Whether resumes ask for a batched replay (`batch: true`). Turned off for
+   * good if the server refuses the field (a server from before `updates`
+   * existed answers `invalid` to a field it does not know).
+   */
+  private batch = true;
 
   constructor(options: LiveFeedOptions = {}) {
     this.options = options;
@@ -131,6 +137,20 @@ export class LiveFeed {
     this.socket.on('connect_error', (error: Error) => options.onConnection?.('disconnected', error.message));
     this.socket.io.on('reconnect_attempt', () => options.onConnection?.('connecting'));
     this.socket.on('update', (update: LiveUpdate) => this.onUpdate(update));
+    // A batched replay: the same updates `update` would have brought, in order.
+    this.socket.on('updates', (batch: LiveUpdates) => {
+      if (!Array.isArray(batch?.updates)) return;
+      // As with one `update` per change, a handler that throws does not keep the later updates from it.
+      let failure: { error: unknown } | null = null;
+      for (const update of batch.updates) {
+        try {
+          this.onUpdate(update);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+      if (failure) throw failure.error;
+    });
     this.socket.on('resync', (event: ResyncEvent) => {
       const entry = this.followed.get(event.timeline);
       if (entry) this.resync(entry, event);
@@ -201,7 +221,10 @@ export class LiveFeed {
     entry.attempt += 1;
     const attempt = entry.attempt;
     const after = entry.position;
-    const message: SubscribeMessage = after === null ? { timeline: entry.timeline } : { timeline: entry.timeline, after };
+    // With `after`, what was missed comes first: batched, as a few `updates` messages rather than one `update` per change.
+    const batch = after !== null && this.batch;
+    const message: SubscribeMessage =
+      after === null ? { timeline: entry.timeline } : batch ? { timeline: entry.timeline, after, batch: true } : { timeline: entry.timeline, after };
     // No ack timeout: an ack lost with its connection is superseded by the subscribe sent on reconnect.
     this.socket.emit('subscribe', message, (ack: LiveAck) => {
       if (entry.ended || attempt !== entry.attempt) return;
@@ -213,6 +236,10 @@ export class LiveFeed {
         entry.settle?.resolve(entry.position);
         entry.settle = null;
         entry.handlers.onLive?.(entry.position);
+      } else if (batch && ack.error.code === 'invalid' && /\bbatch\b/.test(ack.error.message)) {
+        // An older server that does not know `batch`: resume unbatched, as it expects.
+        this.batch = false;
+        this.sendSubscribe(entry);
       } else if (ack.error.code === 'resync_required') {
         this.resync(entry, { timeline: entry.timeline, reason: 'resync_required' });
       } else {

@@ -295,6 +295,16 @@ export interface LiveUpdate {
   entry: Entry;
 }
 
+/**
+ * server → client `updates`: several consecutive updates of one timeline, in log
+ * order: how a subscribe with `batch: true` gets what it missed (its replay), in
+ * one or a few messages. Live changes still come as `update`.
+ */
+export interface LiveUpdates {
+  timeline: string;
+  updates: LiveUpdate[];
+}
+
 export type LiveErrorCode = 'invalid' | 'not_found' | 'resync_required' | 'rate_limited' | 'internal';
 
 /** The ack of `subscribe` and `unsubscribe`. */
@@ -316,6 +326,8 @@ export interface ShutdownEvent {
 export interface SubscribeMessage {
   timeline: string;
   after?: Position;
+  /** true: the missed changes come as `updates` messages (many updates each) instead of one `update` each. */
+  batch?: boolean;
 }
 
 export interface UnsubscribeMessage {

@@ -6,6 +6,12 @@ class Run {
   readonly changes: EntryChange[] = [];
   /** Index of the first change still held (evicted ones are left in front until compaction). */
   start = 0;
+  /**
+   * The read model's checkpoint when the log was last found to hold nothing of
+   * this timeline after `last`; undefined until checked, and again once a
+   * change is added. While the checkpoint has not moved, neither has the log.
+   */
+  latestAt: Position | undefined;
 
   get size(): number {
     return this.changes.length - this.start;
@@ -21,6 +27,7 @@ class Run {
 
   push(change: EntryChange): void {
     this.changes.push(change);
+    this.latestAt = undefined;
   }
 
   shift(): void {
@@ -92,12 +99,27 @@ export class LiveReplayCache {
     const first = run?.first;
     const last = run?.last;
     if (!run || !first || !last || after < first.position) return undefined;
+    const latest = this.holdsLatest(timeline, run, last);
     if (after >= last.position) {
       // Nothing held after `after`; the log may still hold later changes.
-      return this.readModel.changesSince(timeline, after, 1).length === 0 ? [] : undefined;
+      return latest || this.readModel.changesSince(timeline, after, 1).length === 0 ? [] : undefined;
     }
-    if (this.readModel.changesSince(timeline, last.position, 1).length > 0) return undefined;
-    return run.after(after);
+    return latest ? run.after(after) : undefined;
+  }
+
+  /**
+   * Whether the log holds nothing of the timeline after the run's last change.
+   * Asked of the read model once per checkpoint, not once per resume: the
+   * change log only grows with the checkpoint (a rebuild that empties it ends
+   * at the same checkpoint with the same changes), so a thousand clients
+   * resuming at once cost one query.
+   */
+  private holdsLatest(timeline: string, run: Run, last: EntryChange): boolean {
+    const checkpoint = this.readModel.checkpoint();
+    if (checkpoint !== null && run.latestAt === checkpoint) return true;
+    if (this.readModel.changesSince(timeline, last.position, 1).length > 0) return false;
+    run.latestAt = checkpoint ?? undefined;
+    return true;
   }
 
   /** How many changes are held (for tests). */

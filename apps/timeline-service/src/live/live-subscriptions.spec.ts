@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordedAt, signingData, testPosition } from '../../../../libs/projections/src/testing/recorded-events';
-import { LiveSubscriptions, type LiveClient, type LiveLimits, type LiveUpdate, type SubscribeOutcome } from './live-subscriptions';
+import { LiveSubscriptions, sendReplay, type LiveClient, type LiveLimits, type LiveUpdate, type SubscribeOutcome } from './live-subscriptions';
 
 const position = testPosition;
 
@@ -58,7 +58,10 @@ class Log {
 
 /** A connected page whose outgoing queue the test controls. */
 class FakeClient implements LiveClient {
+  /** Every update received, batched or not, in order. */
   readonly sent: LiveUpdate[] = [];
+  /** The messages as they went out: an `update` (one update) or an `updates` batch. */
+  readonly messages: Array<{ event: 'update'; update: LiveUpdate } | { event: 'updates'; timeline: string; updates: readonly LiveUpdate[] }> = [];
   readonly resyncs: Array<{ timeline: string; reason: string }> = [];
   /** Messages "waiting" for this client. */
   waiting = 0;
@@ -71,6 +74,13 @@ class FakeClient implements LiveClient {
 
   send(update: LiveUpdate): void {
     this.sent.push(update);
+    this.messages.push({ event: 'update', update });
+    if (this.stalled) this.waiting += 1;
+  }
+
+  sendBatch(timeline: string, updates: readonly LiveUpdate[]): void {
+    this.sent.push(...updates);
+    this.messages.push({ event: 'updates', timeline, updates });
     if (this.stalled) this.waiting += 1;
   }
 
@@ -105,11 +115,12 @@ describe('LiveSubscriptions', () => {
 
   /**
    * The gateway's subscribe: the replay is sent right after the ack, in the
-   * same synchronous step. Returns the outcome, the client having received the replay.
+   * same synchronous step (batched when asked). Returns the outcome, the
+   * client having received the replay.
    */
-  const subscribe = (client: FakeClient, timeline: string, after?: string): SubscribeOutcome => {
+  const subscribe = (client: FakeClient, timeline: string, after?: string, batch = false): SubscribeOutcome => {
     const outcome = live.subscribe(client, timeline, after);
-    if (outcome.ok) for (const update of outcome.replay) client.send(update);
+    if (outcome.ok) sendReplay(client, timeline, outcome.replay, batch);
     return outcome;
   };
 
@@ -397,6 +408,20 @@ describe('LiveSubscriptions', () => {
       }
     });
 
+    it('asks the log whether memory is up to date once per checkpoint, not once per resume', () => {
+      const after = commit(log.record('news'))[0].position;
+      commit(log.record('news'), log.record('news'));
+      const reads = spy();
+      for (let i = 0; i < 20; i++) expect(subscribe(new FakeClient(`c${i}`), 'news', after, i % 2 === 0)).toMatchObject({ ok: true, replay: [expect.anything(), expect.anything()] });
+      expect(reads).toHaveBeenCalledTimes(1);
+      // A change applied but not yet published moves the checkpoint: the log is asked again, and read.
+      readModel.apply([log.record('news')]);
+      const late = new FakeClient('late');
+      subscribe(late, 'news', after, true);
+      expect(late.positions()).toEqual(positionsOf(readModel.changesSince('news', after, 100)));
+      expect(late.sent).toHaveLength(3);
+    });
+
     it('ahead clients: nothing at or before their position, from memory as from the log', () => {
       const changes = [1, 2, 3].map(() => commit(log.record('news'))[0]);
       const ahead = position(Number(log.head) + 2);
@@ -407,6 +432,84 @@ describe('LiveSubscriptions', () => {
       const next = [1, 2, 3].map(() => commit(log.record('news'))[0]);
       expect(client.positions()).toEqual(positionsOf(next.slice(2)));
       expect(behind.positions()).toEqual(positionsOf([...changes.slice(1), ...next]));
+    });
+  });
+
+  describe('batched replay (subscribe with batch: true)', () => {
+    const events = (client: FakeClient) => client.messages.map((m) => m.event);
+
+    it('sends what a client missed as one batch: the same updates, in the same order, as one update per change', () => {
+      const after = commit(log.record('news'))[0].position;
+      const first = commit(log.record('news'))[0];
+      const missed = commit(log.record('news'), log.record('sport'), log.correct(first.entry.entryId), log.record('news'));
+      const batched = new FakeClient('batched');
+      const unbatched = new FakeClient('unbatched');
+      const fromBatched = subscribe(batched, 'news', after, true);
+      const fromUnbatched = subscribe(unbatched, 'news', after, false);
+
+      expect(fromBatched).toEqual(fromUnbatched);
+      expect(batched.sent).toEqual(unbatched.sent);
+      expect(batched.positions()).toEqual(positionsOf(readModel.changesSince('news', after, 100)));
+      expect(batched.positions()).toEqual(positionsOf([first, ...missed.filter((c) => c.timeline === 'news')]));
+      expect(events(batched)).toEqual(['updates']);
+      expect(batched.messages[0]).toMatchObject({ timeline: 'news' });
+      expect(events(unbatched)).toEqual(['update', 'update', 'update', 'update']);
+      // The same update objects either way: encoded once, whichever way they travel.
+      batched.sent.forEach((update, i) => expect(update).toBe(unbatched.sent[i]));
+
+      // Live changes come as `update`, to both.
+      const next = commit(log.record('news'), log.record('sport'));
+      expect(events(batched)).toEqual(['updates', 'update']);
+      expect(batched.sent.at(-1)).toBe(next[0]);
+      expect(unbatched.sent.at(-1)).toBe(next[0]);
+      expect(batched.positions()).toEqual(unbatched.positions());
+    });
+
+    it('sends no batch when nothing was missed, or without after', () => {
+      commit(log.record('news'));
+      const upToDate = new FakeClient('a');
+      const fresh = new FakeClient('b');
+      expect(subscribe(upToDate, 'news', log.head, true)).toMatchObject({ ok: true, replay: [] });
+      expect(subscribe(fresh, 'news', undefined, true)).toMatchObject({ ok: true, replay: [] });
+      expect(upToDate.messages).toEqual([]);
+      expect(fresh.messages).toEqual([]);
+      const next = commit(log.record('news'));
+      expect(upToDate.messages).toEqual([{ event: 'update', update: next[0] }]);
+      expect(fresh.messages).toEqual([{ event: 'update', update: next[0] }]);
+    });
+
+    it('subscribing during a burst (committed, not yet published): the batch holds it, and it is not sent again', () => {
+      commit(log.record('news'));
+      const after = log.head;
+      commit(log.record('news'));
+      const pending = readModel.apply([log.record('news'), log.record('sport'), log.record('news')]);
+      const batched = new FakeClient('batched');
+      const unbatched = new FakeClient('unbatched');
+      subscribe(batched, 'news', after, true);
+      subscribe(unbatched, 'news', after, false);
+      expect(batched.positions()).toEqual(positionsOf(readModel.changesSince('news', after, 100)));
+      expect(events(batched)).toEqual(['updates']);
+
+      live.publish(pending); // the projector publishes the burst after the subscribe: nothing new for either
+      expect(events(batched)).toEqual(['updates']);
+      const next = commit(log.record('news'));
+      expect(batched.positions()).toEqual(positionsOf(readModel.changesSince('news', after, 100)));
+      expect(new Set(batched.positions()).size).toBe(batched.sent.length);
+      expect(batched.positions().at(-1)).toBe(next[0].position);
+      expect(batched.sent).toEqual(unbatched.sent);
+    });
+
+    it('mixed clients from different positions: each gets exactly its own missed changes, then the same live ones', () => {
+      const starts = [1, 2, 3, 4, 5, 6].map(() => commit(log.record('news'), log.record('sport'))[0].position);
+      const clients = starts.map((after, i) => ({ after, batch: i % 2 === 0, client: new FakeClient(`c${i}`) }));
+      for (const { client, after, batch } of clients) subscribe(client, 'news', after, batch);
+      const live1 = commit(log.record('news'));
+      for (const { client, after, batch } of clients) {
+        expect(client.positions()).toEqual(positionsOf(readModel.changesSince('news', after, 100)));
+        const missed = starts.filter((p) => p > after).length;
+        expect(events(client)).toEqual(batch ? [...(missed > 0 ? ['updates'] : []), 'update'] : Array(missed + 1).fill('update'));
+        expect(client.sent.at(-1)).toBe(live1[0]);
+      }
     });
   });
 
@@ -451,7 +554,7 @@ describe('LiveSubscriptions', () => {
     type Op =
       | { kind: 'write'; timeline: number; correct: boolean; publishNow: boolean }
       | { kind: 'publish' }
-      | { kind: 'subscribe'; client: number; timeline: number; after: 'none' | 'ahead' | number };
+      | { kind: 'subscribe'; client: number; timeline: number; after: 'none' | 'ahead' | number; batch: boolean };
     const op: fc.Arbitrary<Op> = fc.oneof(
       { weight: 6, arbitrary: fc.record({ kind: fc.constant('write' as const), timeline: fc.nat(1), correct: fc.boolean(), publishNow: fc.boolean() }) },
       { weight: 2, arbitrary: fc.constant({ kind: 'publish' as const }) },
@@ -462,6 +565,7 @@ describe('LiveSubscriptions', () => {
           client: fc.nat(4),
           timeline: fc.nat(1),
           after: fc.oneof(fc.constant('none' as const), fc.constant('ahead' as const), fc.nat(15)),
+          batch: fc.boolean(),
         }),
       },
     );
@@ -503,7 +607,7 @@ describe('LiveSubscriptions', () => {
                 expect(model.changesSince(timeline, after!, 100).length).toBeGreaterThan(6);
                 continue;
               }
-              for (const update of outcome.replay) client.send(update);
+              sendReplay(client, timeline, outcome.replay, o.batch);
               started.set(o.client, { client, timeline, from: after ?? outcome.position! });
               if (after !== undefined) expect(outcome.position).toBe(after > model.checkpoint()! ? after : model.checkpoint());
             }

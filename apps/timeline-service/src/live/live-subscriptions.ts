@@ -9,6 +9,12 @@ export type LiveUpdate = EntryChange;
 export interface LiveClient {
   readonly id: string;
   send(update: LiveUpdate): void;
+  /**
+   * Sends these updates of one timeline, in order, as one or a few `updates`
+   * messages (a batched replay). Clients resuming from the same position get
+   * the same array contents, so an implementation may encode a batch once.
+   */
+  sendBatch(timeline: string, updates: readonly LiveUpdate[]): void;
   /** Messages accepted for this client but not yet written to its connection. */
   queued(): number;
   resync(timeline: string, reason: string): void;
@@ -40,6 +46,18 @@ const unobserved: LiveObserver = { updatesPushed: () => undefined, resynced: () 
 export type SubscribeOutcome =
   | { ok: true; position: Position | null; replay: LiveUpdate[] }
   | { ok: false; code: 'resync_required'; message: string };
+
+/**
+ * Sends a subscribe's replay: one `update` per change, or with `batch` (the
+ * client asked for it) as batched `updates` messages; the same changes in the
+ * same order either way. Call it in the synchronous step of subscribe(),
+ * right after the ack; an empty replay sends nothing.
+ */
+export function sendReplay(client: LiveClient, timeline: string, replay: readonly LiveUpdate[], batch: boolean): void {
+  if (replay.length === 0) return;
+  if (batch) client.sendBatch(timeline, replay);
+  else for (const update of replay) client.send(update);
+}
 
 interface Subscription {
   client: LiveClient;
@@ -75,7 +93,11 @@ export class LiveSubscriptions {
     this.recent = new LiveReplayCache(readModel, limits.replayCache ?? DEFAULT_REPLAY_CACHE);
   }
 
-  /** Registers the client; the caller must send `replay` before returning to the event loop. */
+  /**
+   * Registers the client; the caller must send `replay` (sendReplay) before
+   * returning to the event loop. Whether the replay goes out batched or not
+   * changes only its packaging on the wire, not what is sent or `lastSent`.
+   */
   subscribe(client: LiveClient, timeline: string, after: Position | undefined): SubscribeOutcome {
     const checkpoint = this.readModel.checkpoint();
     let replay: LiveUpdate[] = [];

@@ -17,10 +17,10 @@ import type { AppConfig } from '../config/app-config';
 import { RequestValidationError, validateInto } from '../common/request-validation';
 import { APP_CONFIG } from '../store/store.tokens';
 import { MAX_MESSAGE_BYTES, SubscribeMessage, UnsubscribeMessage } from './dto/live-messages.dto';
-import { liveClientOf, queuedPackets } from './live-client';
+import { liveClientOf, queuedPackets, ReplayBatches } from './live-client';
 import { ApiKeyRegistry } from '../auth/api-keys';
 import { principalOf, socketAuth } from '../auth/socket-auth';
-import { LiveSubscriptions } from './live-subscriptions';
+import { LiveSubscriptions, sendReplay } from './live-subscriptions';
 import { LiveMetrics } from '../metrics/live-metrics';
 
 type Reply = (answer: LiveAnswer) => void;
@@ -30,7 +30,8 @@ type LiveAnswer =
 
 /**
  * The live feed, socket.io namespace /live. Clients `subscribe` to timelines
- * and receive `update`s; see LiveSubscriptions for the delivery guarantee.
+ * and receive `update`s (what they missed, with `batch: true`, as `updates`
+ * messages of many updates each); see LiveSubscriptions for the delivery guarantee.
  * Every payload is validated and answered by ack; nothing a client sends can
  * throw out of a handler.
  */
@@ -41,6 +42,8 @@ export class LiveGateway
   @WebSocketServer() private readonly namespace!: Namespace;
   private readonly logger = new Logger('Live');
   private readonly subscriptions: LiveSubscriptions;
+  /** Batched replays (`subscribe` with `batch: true`), encoded once per resume position and shared. */
+  readonly batches = new ReplayBatches();
   private stopListening: (() => void) | null = null;
   private closing = false;
 
@@ -89,17 +92,17 @@ export class LiveGateway
       return reply({ ok: false, error: { code: 'rate_limited', message: `too many subscribes: at most ${limit} per minute for this client` } });
     }
     answer(reply, () => {
-      const { timeline, after } = parse(SubscribeMessage, payload);
+      const { timeline, after, batch } = parse(SubscribeMessage, payload);
       if (!this.readModel.timeline(timeline)) {
         return reply({ ok: false, error: { code: 'not_found', message: `timeline '${timeline}' does not exist` } });
       }
-      const client = liveClientOf(socket);
+      const client = liveClientOf(socket, this.batches);
       const outcome = this.subscriptions.subscribe(client, timeline, after);
       if (!outcome.ok) return reply({ ok: false, error: { code: outcome.code, message: outcome.message } });
       // Ack and replay in the same synchronous step as the registration: no
       // live change can be sent between them (see LiveSubscriptions).
       reply({ ok: true, position: outcome.position });
-      for (const update of outcome.replay) client.send(update);
+      sendReplay(client, timeline, outcome.replay, batch === true);
       this.metrics.subscribed();
       this.metrics.updatesPushed(outcome.replay.length);
     });

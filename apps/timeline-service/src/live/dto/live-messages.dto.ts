@@ -1,4 +1,4 @@
-import { IsString, Length, Matches } from 'class-validator';
+import { IsBoolean, IsString, Length, Matches } from 'class-validator';
 import { IsSlug, Optional, POSITION } from '../../common/validators';
 
 export class SubscribeMessage {
@@ -7,6 +7,14 @@ export class SubscribeMessage {
 
   @Optional() @IsString() @Matches(POSITION, { message: 'after must be a position given by the API, such as 00000000000000000042' })
   after?: string;
+
+  /**
+   * true: send the missed changes (the replay after `after`) as `updates`
+   * messages holding many updates each, instead of one `update` per change.
+   * Live changes still come as `update`.
+   */
+  @Optional() @IsBoolean({ message: 'batch must be true or false' })
+  batch?: boolean;
 }
 
 export class UnsubscribeMessage {

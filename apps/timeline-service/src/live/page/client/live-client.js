@@ -41,6 +41,12 @@ export class LiveFeed {
     options;
     reconnectTimer = null;
     closed = false;
+    /**
+     * Whether resumes ask for a batched replay (`batch: true`). Turned off for
+     * good if the server refuses the field (a server from before `updates`
+     * existed answers `invalid` to a field it does not know).
+     */
+    batch = true;
     constructor(options = {}) {
         this.options = options;
         this.socket = openLiveSocket(options);
@@ -68,6 +74,23 @@ export class LiveFeed {
         this.socket.on('connect_error', (error) => options.onConnection?.('disconnected', error.message));
         this.socket.io.on('reconnect_attempt', () => options.onConnection?.('connecting'));
         this.socket.on('update', (update) => this.onUpdate(update));
+        // A batched replay: the same updates `update` would have brought, in order.
+        this.socket.on('updates', (batch) => {
+            if (!Array.isArray(batch?.updates))
+                return;
+            // As with one `update` per change, a handler that throws does not keep the later updates from it.
+            let failure = null;
+            for (const update of batch.updates) {
+                try {
+                    this.onUpdate(update);
+                }
+                catch (error) {
+                    failure ??= { error };
+                }
+            }
+            if (failure)
+                throw failure.error;
+        });
         this.socket.on('resync', (event) => {
             const entry = this.followed.get(event.timeline);
             if (entry)
@@ -142,7 +165,9 @@ export class LiveFeed {
         entry.attempt += 1;
         const attempt = entry.attempt;
         const after = entry.position;
-        const message = after === null ? { timeline: entry.timeline } : { timeline: entry.timeline, after };
+        // With `after`, what was missed comes first: batched, as a few `updates` messages rather than one `update` per change.
+        const batch = after !== null && this.batch;
+        const message = after === null ? { timeline: entry.timeline } : batch ? { timeline: entry.timeline, after, batch: true } : { timeline: entry.timeline, after };
         // No ack timeout: an ack lost with its connection is superseded by the subscribe sent on reconnect.
         this.socket.emit('subscribe', message, (ack) => {
             if (entry.ended || attempt !== entry.attempt)
@@ -156,6 +181,11 @@ export class LiveFeed {
                 entry.settle?.resolve(entry.position);
                 entry.settle = null;
                 entry.handlers.onLive?.(entry.position);
+            }
+            else if (batch && ack.error.code === 'invalid' && /\bbatch\b/.test(ack.error.message)) {
+                // An older server that does not know `batch`: resume unbatched, as it expects.
+                this.batch = false;
+                this.sendSubscribe(entry);
             }
             else if (ack.error.code === 'resync_required') {
                 this.resync(entry, { timeline: entry.timeline, reason: 'resync_required' });
