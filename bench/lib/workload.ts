@@ -5,6 +5,7 @@ import { SqliteEventStore, type NewEvent, type RecordedEvent } from '@timeline/e
 import { SqliteReadModel, Projector } from '@timeline/projections';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { newId } from '../../apps/timeline-service/src/common/ids';
 import { seededRandom } from '../../libs/projections/src/testing/seeded-random';
 import { sampleDetails } from '../../libs/projections/src/testing/sample-log';
 
@@ -17,10 +18,11 @@ const pickFirst = <T>(items: readonly T[]): T => items[0];
  * would append it (decided by decideEntry, hash-chained as the first event).
  */
 export function newEntryEvent(i: number, timeline = 'bench'): { stream: string; event: NewEvent } {
-  const entryId = randomUUID();
+  // Ids as the service makes them (time-ordered UUIDv7, see common/ids.ts), for ours, the floor and the peer alike.
+  const entryId = newId();
   const [decided] = decideEntry({ type: 'RecordEntry', entryId, timeline, details: sampleDetails(i, pickFirst) }, initialEntryState());
   const fresh: NewEvent = {
-    id: randomUUID(),
+    id: newId(),
     type: decided.type,
     data: decided.data as unknown as Record<string, unknown>,
     metadata: { recordedBy: 'bench', correlationId: randomUUID(), causationId: null, schemaVersion: 1 },

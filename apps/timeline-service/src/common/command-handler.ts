@@ -1,5 +1,4 @@
 import { chainEvents } from '@timeline/audit';
-import { randomUUID } from 'node:crypto';
 import {
   WrongExpectedVersionError,
   type AppendResult,
@@ -8,6 +7,7 @@ import {
 } from '@timeline/event-store';
 import type { CommandContext } from './command-context';
 import { metadataOf } from './command-context';
+import { newId } from './ids';
 
 export interface Decider<Command, Event extends { type: string; data: object }, State> {
   decide(command: Command, state: State): Event[];
@@ -49,7 +49,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
     if (events.length === 0) return { history, state, appended: null };
     const expected = history.length === 0 ? 'no-stream' : history[history.length - 1].revision;
     try {
-      const fresh = events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data as Record<string, unknown>, metadata: metadataOf(context) }));
+      const fresh = events.map((e) => ({ id: newId(), type: e.type, data: e.data as Record<string, unknown>, metadata: metadataOf(context) }));
       // Chained to the history we decided on; if another writer got in first, the
       // append fails with WrongExpectedVersion and the chain is rebuilt on retry.
       const appended = await store.append(stream, chainEvents(history, fresh), expected);

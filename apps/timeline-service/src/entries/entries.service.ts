@@ -15,8 +15,8 @@ import {
 } from '@timeline/domain';
 import type { EventStore, Position } from '@timeline/event-store';
 import { Projector, SqliteReadModel, type EntryListQuery, type EntryPage, type EntryView } from '@timeline/projections';
-import { randomUUID } from 'node:crypto';
 import { handleCommand, type Decider } from '../common/command-handler';
+import { newId } from '../common/ids';
 import type { CommandContext } from '../common/command-context';
 import { awaitProjection } from '../common/read-your-writes';
 import { validateInto } from '../common/request-validation';
@@ -53,7 +53,7 @@ export class EntriesService {
 
   async record(timeline: string, dto: RecordEntryDto, context: CommandContext): Promise<EntryWritten> {
     await this.timelines.assertExists(timeline);
-    const entryId = dto.entryId ?? randomUUID();
+    const entryId = dto.entryId ?? newId();
     const details = toDetails(dto);
     await this.assertRelatedExist(details.relatedTo.filter((id) => id !== entryId)); // a self-reference is the domain's to refuse
     const { history, appended } = await handleCommand(
