@@ -17,6 +17,7 @@ import { startService, type RunningService } from './support/service';
 import { startServiceProcess, type ServiceProcess } from './support/service-process';
 import { apiAt, delivery, signing, type Api, type Reply } from './support/http';
 import { watchProcess, type ProcessWatch } from './support/process-watch';
+import type { LogItem as LogEvent } from '@timeline/client';
 
 jest.setTimeout(60_000);
 
@@ -43,14 +44,6 @@ afterEach(() => {
   expect(watch.problems).toEqual([]);
 });
 
-interface LogEvent {
-  position: string;
-  id: string;
-  stream: string;
-  type: string;
-  revision: number;
-  data: Record<string, unknown>;
-}
 
 /** The log after `after` (everything when null). */
 async function eventsAfter(after: string | null): Promise<LogEvent[]> {

@@ -26,6 +26,9 @@ import { io, type Socket } from 'socket.io-client';
 import { runCli } from './support/cli';
 import { freePort } from './support/free-port';
 import { startServiceProcess, type ServiceProcess } from './support/service-process';
+import type { LogItem as LogEvent } from '@timeline/client';
+
+const correlationOf = (e: LogEvent): string => String(e.metadata.correlationId ?? '');
 
 jest.setTimeout(180_000);
 
@@ -88,15 +91,6 @@ interface Attempt {
   revision?: number;
 }
 
-interface LogEvent {
-  position: string;
-  id: string;
-  stream: string;
-  type: string;
-  revision: number;
-  data: Record<string, unknown>;
-  metadata: { correlationId?: string };
-}
 
 describe('kill -9 under concurrent writes, restart on the same data', () => {
   let dataDir: string;
@@ -342,7 +336,7 @@ describe('kill -9 under concurrent writes, restart on the same data', () => {
     // Request by request, by correlation id: exactly once if acknowledged, never if refused, at most once if unanswered.
     const byCorrelation = new Map<string, LogEvent[]>();
     for (const e of log) {
-      const id = e.metadata.correlationId ?? '';
+      const id = correlationOf(e);
       byCorrelation.set(id, [...(byCorrelation.get(id) ?? []), e]);
     }
     const byPosition = new Map(log.map((e) => [e.position, e]));
@@ -375,7 +369,7 @@ describe('kill -9 under concurrent writes, restart on the same data', () => {
     // No event that no request asked for.
     const asked = new Set(attempts.map((a) => a.correlationId));
     for (const e of log) {
-      if (e.type !== 'TimelineOpened' && !asked.has(e.metadata.correlationId ?? '')) attemptProblems.push(`${e.position} ${e.stream} ${e.type}: no request asked for it`);
+      if (e.type !== 'TimelineOpened' && !asked.has(correlationOf(e))) attemptProblems.push(`${e.position} ${e.stream} ${e.type}: no request asked for it`);
     }
     expect(attemptProblems).toEqual([]);
 
