@@ -1,7 +1,5 @@
 /**
- * Configuration (issue 7): the Environment schema, used by @nestjs/config's
- * validate at start-up and by loadConfig; the new LOG_LEVEL, LOG_FORMAT,
- * METRICS_PUBLIC and READY_MAX_LAG; ConfigService inside the app; and the
+ * Configuration (issue 7) end to end: ConfigService inside the app, and the
  * real process refusing to start on a bad value, with one line on stderr and
  * exit 1, no stack trace.
  */
@@ -9,7 +7,7 @@ import { ConfigService } from '@nestjs/config';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidConfigError, loadConfig, validateEnvironment, type AppConfig } from '../apps/timeline-service/src/config/app-config';
+import type { AppConfig } from '../apps/timeline-service/src/config/app-config';
 import type { ConfigShape } from '../apps/timeline-service/src/config/app-config.module';
 import { APP_CONFIG } from '../apps/timeline-service/src/store/store.tokens';
 import { SERVICE_MAIN } from './support/service-process';
@@ -17,60 +15,6 @@ import { startService } from './support/service';
 import { spawnTs } from './support/ts-child';
 
 jest.setTimeout(60_000);
-
-const refusal = (env: NodeJS.ProcessEnv): string => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected the configuration to be refused');
-};
-
-describe('the Environment schema', () => {
-  it('defaults: LOG_LEVEL info, metrics behind a key, ready within 1000 events', () => {
-    const config = loadConfig({}, { tty: false });
-    expect(config).toMatchObject({ logLevel: 'info', logFormat: 'json', metricsPublic: false, readyMaxLag: 1000 });
-  });
-
-  it('LOG_FORMAT: pretty only for a person at a terminal outside production; JSON otherwise; as asked when set', () => {
-    expect(loadConfig({}, { tty: true }).logFormat).toBe('pretty');
-    expect(loadConfig({ NODE_ENV: 'development' }, { tty: true }).logFormat).toBe('pretty');
-    expect(loadConfig({}, { tty: false }).logFormat).toBe('json');
-    expect(loadConfig({ NODE_ENV: 'production', API_KEYS: 'jane:editor:0123456789abcdef0' }, { tty: true }).logFormat).toBe('json');
-    expect(loadConfig({ LOG_FORMAT: 'json' }, { tty: true }).logFormat).toBe('json');
-    expect(loadConfig({ LOG_FORMAT: 'pretty' }, { tty: false }).logFormat).toBe('pretty');
-  });
-
-  it('takes every pino level, METRICS_PUBLIC and READY_MAX_LAG', () => {
-    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const) expect(loadConfig({ LOG_LEVEL: level }).logLevel).toBe(level);
-    expect(loadConfig({ METRICS_PUBLIC: 'true', READY_MAX_LAG: '0' })).toMatchObject({ metricsPublic: true, readyMaxLag: 0 });
-  });
-
-  it('refuses a wrong value naming the variable', () => {
-    expect(refusal({ LOG_LEVEL: 'verbose' })).toMatch(/LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/);
-    expect(refusal({ LOG_LEVEL: 'INFO' })).toMatch(/LOG_LEVEL/);
-    expect(refusal({ LOG_FORMAT: 'text' })).toMatch(/LOG_FORMAT must be one of json, pretty/);
-    expect(refusal({ METRICS_PUBLIC: 'yes' })).toMatch(/METRICS_PUBLIC/);
-    expect(refusal({ READY_MAX_LAG: '-1' })).toMatch(/READY_MAX_LAG/);
-    expect(refusal({ READY_MAX_LAG: 'many' })).toMatch(/READY_MAX_LAG/);
-    expect(refusal({ PORT: '70000' })).toMatch(/PORT/);
-    expect(refusal({ EVENTSTORE_CONNECTION_STRING: 'postgres://db' })).toMatch(/EVENTSTORE_CONNECTION_STRING must look like kurrentdb:\/\/host:2113\?tls=false/);
-  });
-
-  it('names every variable at fault at once, and ignores variables it does not read', () => {
-    const message = refusal({ PORT: 'eighty', LOG_LEVEL: 'loud', SOMETHING_ELSE: '!!' });
-    expect(message).toMatch(/PORT/);
-    expect(message).toMatch(/LOG_LEVEL/);
-    expect(message).not.toMatch(/SOMETHING_ELSE/);
-  });
-
-  it('validateEnvironment (the validate of ConfigModule.forRoot) converts what it checks', () => {
-    expect(validateEnvironment({ PORT: '8080', PUBLIC_READS: 'false', READY_MAX_LAG: '5', HOME: '/root' })).toMatchObject({ PORT: 8080, PUBLIC_READS: false, READY_MAX_LAG: 5 });
-    expect(() => validateEnvironment({ LOG_LEVEL: 'chatty' })).toThrow(InvalidConfigError);
-  });
-});
 
 describe('inside the app', () => {
   it('the AppConfig is in ConfigService under `app`, and is the APP_CONFIG', async () => {

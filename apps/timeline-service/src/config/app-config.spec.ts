@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeyRegistry } from '../auth/api-keys';
-import { InvalidConfigError, loadConfig } from './app-config';
+import { InvalidConfigError, loadConfig, validateEnvironment } from './app-config';
 
 const message = (env: NodeJS.ProcessEnv): string => {
   try {
@@ -50,5 +50,49 @@ describe('ApiKeyRegistry', () => {
     for (const token of ['', '0123456789abcdef', '0123456789abcdef00', 'FEDCBA98765432100']) expect(registry.identify(token)).toBeNull();
     expect(registry.open).toBe(false);
     expect(new ApiKeyRegistry([]).open).toBe(true);
+  });
+});
+
+describe('the Environment schema', () => {
+  it('defaults: LOG_LEVEL info, metrics behind a key, ready within 1000 events', () => {
+    const config = loadConfig({}, { tty: false });
+    expect(config).toMatchObject({ logLevel: 'info', logFormat: 'json', metricsPublic: false, readyMaxLag: 1000 });
+  });
+
+  it('LOG_FORMAT: pretty only for a person at a terminal outside production; JSON otherwise; as asked when set', () => {
+    expect(loadConfig({}, { tty: true }).logFormat).toBe('pretty');
+    expect(loadConfig({ NODE_ENV: 'development' }, { tty: true }).logFormat).toBe('pretty');
+    expect(loadConfig({}, { tty: false }).logFormat).toBe('json');
+    expect(loadConfig({ NODE_ENV: 'production', API_KEYS: 'jane:editor:0123456789abcdef0' }, { tty: true }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'json' }, { tty: true }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }, { tty: false }).logFormat).toBe('pretty');
+  });
+
+  it('takes every pino level, METRICS_PUBLIC and READY_MAX_LAG', () => {
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const) expect(loadConfig({ LOG_LEVEL: level }).logLevel).toBe(level);
+    expect(loadConfig({ METRICS_PUBLIC: 'true', READY_MAX_LAG: '0' })).toMatchObject({ metricsPublic: true, readyMaxLag: 0 });
+  });
+
+  it('refuses a wrong value naming the variable', () => {
+    expect(message({ LOG_LEVEL: 'verbose' })).toMatch(/LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/);
+    expect(message({ LOG_LEVEL: 'INFO' })).toMatch(/LOG_LEVEL/);
+    expect(message({ LOG_FORMAT: 'text' })).toMatch(/LOG_FORMAT must be one of json, pretty/);
+    expect(message({ METRICS_PUBLIC: 'yes' })).toMatch(/METRICS_PUBLIC/);
+    expect(message({ READY_MAX_LAG: '-1' })).toMatch(/READY_MAX_LAG/);
+    expect(message({ READY_MAX_LAG: 'many' })).toMatch(/READY_MAX_LAG/);
+    expect(message({ PORT: '70000' })).toMatch(/PORT/);
+    expect(message({ EVENTSTORE_CONNECTION_STRING: 'postgres://db' })).toMatch(/EVENTSTORE_CONNECTION_STRING must look like kurrentdb:\/\/host:2113\?tls=false/);
+  });
+
+  it('names every variable at fault at once, and ignores variables it does not read', () => {
+    const refused = message({ PORT: 'eighty', LOG_LEVEL: 'loud', SOMETHING_ELSE: '!!' });
+    expect(refused).toMatch(/PORT/);
+    expect(refused).toMatch(/LOG_LEVEL/);
+    expect(refused).not.toMatch(/SOMETHING_ELSE/);
+  });
+
+  it('validateEnvironment (the validate of ConfigModule.forRoot) converts what it checks', () => {
+    expect(validateEnvironment({ PORT: '8080', PUBLIC_READS: 'false', READY_MAX_LAG: '5', HOME: '/root' })).toMatchObject({ PORT: 8080, PUBLIC_READS: false, READY_MAX_LAG: 5 });
+    expect(() => validateEnvironment({ LOG_LEVEL: 'chatty' })).toThrow(InvalidConfigError);
   });
 });
