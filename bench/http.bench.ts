@@ -16,6 +16,7 @@ import type { BenchFigures, Benchmark, BenchOptions } from './lib/bench';
 import { createFloorApp, listen, load } from './lib/http';
 import { medianOf, round, sleep } from './lib/stats';
 import { prepareDataDir, timelineLog } from './lib/workload';
+import { announcement } from '../test/support/http';
 
 const SLUG = 'bench-story';
 
@@ -38,21 +39,8 @@ async function startFloor(page?: unknown): Promise<{ app: NestExpressApplication
   return { app, url: await listen(app) };
 }
 
-/** A valid, distinct announcement (no entryId: each request records a new entry); autocannon's bodies are the same shape (lib/http.ts). */
-function entryBody(): Record<string, unknown> {
-  return {
-    kind: 'announcement',
-    occurredOn: '2024-06-13',
-    title: 'Japan pledges support for Ukraine, probe',
-    summary: 'Announced at the G7 summit in Apulia.',
-    actors: ['JP', 'UA'],
-    sources: [{ title: 'Japan Increases Its Support for Ukraine', url: 'https://example.org/japan-ukraine/probe', publishedOn: '2024-08-07' }],
-    tags: ['financial-aid'],
-    announcer: 'JP',
-    stage: 'announced',
-    pledge: { amount: 1_000_000, currency: 'USD' },
-  };
-}
+/** The body every recording sends: a valid announcement without an entryId, so each request records a new entry. */
+const ENTRY = announcement({ title: 'Japan pledges support for Ukraine' });
 
 function sizes(options: BenchOptions): { durationS: number; connections: number } {
   return {
@@ -61,14 +49,14 @@ function sizes(options: BenchOptions): { durationS: number; connections: number 
   };
 }
 
-async function warm(url: string, path: string, method: 'GET' | 'POST', body?: 'entry'): Promise<void> {
+async function warm(url: string, path: string, method: 'GET' | 'POST', body?: unknown): Promise<void> {
   await load({ url, path, method, body, connections: 8, durationS: 1 });
 }
 
 export const httpRecord: Benchmark = {
   name: 'http_record',
   description:
-    'POST /timelines/:slug/entries (valid, distinct announcements; each a new entry) with autocannon, 64 connections. ours: the real app (createApp, ' +
+    'POST /timelines/:slug/entries (a valid announcement without an entryId: each a new entry) with autocannon, 64 connections. ours: the real app (createApp, ' +
     'development mode, embedded store); floor: a bare NestJS app on Express with one POST route answering 201 {entryId, revision, position}.',
   async run(options: BenchOptions): Promise<BenchFigures> {
     const { durationS, connections } = sizes(options);
@@ -86,10 +74,10 @@ export const httpRecord: Benchmark = {
         });
         if (opened.status !== 201) throw new Error(`opening the timeline answered ${opened.status}: ${await opened.text()}`);
         // One valid request first, so a broken body shows as an error, not as a fast 400 rate.
-        const probe = await fetch(`${ours.url}/timelines/${SLUG}/entries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(entryBody()) });
+        const probe = await fetch(`${ours.url}/timelines/${SLUG}/entries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ENTRY) });
         if (probe.status !== 201) throw new Error(`recording an entry answered ${probe.status}: ${await probe.text()}`);
-        await warm(ours.url, `/timelines/${SLUG}/entries`, 'POST', 'entry');
-        const r = await load({ url: ours.url, path: `/timelines/${SLUG}/entries`, method: 'POST', body: 'entry', connections, durationS });
+        await warm(ours.url, `/timelines/${SLUG}/entries`, 'POST', ENTRY);
+        const r = await load({ url: ours.url, path: `/timelines/${SLUG}/entries`, method: 'POST', body: ENTRY, connections, durationS });
         if (r.non2xx > 0 || r.errors > 0) options.log(`ours: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
         figures.ours_rps = round(r.rps);
         figures.ours_p99_ms = r.p99_ms;
@@ -102,8 +90,8 @@ export const httpRecord: Benchmark = {
 
       const floor = await startFloor();
       try {
-        await warm(floor.url, `/timelines/${SLUG}/entries`, 'POST', 'entry');
-        const r = await load({ url: floor.url, path: `/timelines/${SLUG}/entries`, method: 'POST', body: 'entry', connections, durationS });
+        await warm(floor.url, `/timelines/${SLUG}/entries`, 'POST', ENTRY);
+        const r = await load({ url: floor.url, path: `/timelines/${SLUG}/entries`, method: 'POST', body: ENTRY, connections, durationS });
         figures.floor_rps = round(r.rps);
         figures.floor_p99_ms = r.p99_ms;
         options.log(`floor ${round(r.rps)} req/s, p99 ${r.p99_ms} ms`);

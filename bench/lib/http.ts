@@ -19,8 +19,8 @@ export interface LoadOptions {
   connections: number;
   durationS: number;
   method?: 'GET' | 'POST';
-  /** 'entry': a fresh, valid, distinct announcement per request (JSON, no entryId). */
-  body?: 'entry';
+  /** Sent as JSON with every request. A recording without an entryId records a new entry each time. */
+  body?: unknown;
   path: string;
 }
 
@@ -28,38 +28,20 @@ export interface LoadOptions {
  * autocannon runs in a child process (not a worker thread: autocannon treats
  * a worker thread as one of its own workers and answers raw histograms), so
  * the load generator does not share the event loop with the server under
- * test, which runs in this process as the service does in production. The
- * request bodies are made there.
+ * test, which runs in this process as the service does in production.
  */
 const WORKER = `
 const workerData = JSON.parse(process.argv[1]);
 const parentPort = { postMessage: (m) => process.stdout.write(JSON.stringify(m)) };
 const autocannon = require(workerData.autocannon);
-let i = 0;
-const entryBody = () => {
-  i += 1;
-  const n = workerData.seed + i;
-  return JSON.stringify({
-    kind: 'announcement',
-    occurredOn: '2024-06-13',
-    title: 'Japan pledges support for Ukraine, development ' + n,
-    summary: 'Announced at the G7 summit in Apulia.',
-    actors: ['JP', 'UA'],
-    sources: [{ title: 'Japan Increases Its Support for Ukraine', url: 'https://example.org/japan-ukraine/' + n, publishedOn: '2024-08-07' }],
-    tags: ['financial-aid'],
-    announcer: 'JP',
-    stage: 'announced',
-    pledge: { amount: 1000000 + n, currency: 'USD' },
-  });
-};
 const o = workerData.options;
 autocannon({
   url: o.url,
   connections: o.connections,
   duration: o.durationS,
-  requests: [o.body
-    ? { method: o.method, path: o.path, headers: { 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: entryBody() }) }
-    : { method: o.method, path: o.path }],
+  requests: [o.body === undefined
+    ? { method: o.method, path: o.path }
+    : { method: o.method, path: o.path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(o.body) }],
 }, (error, result) => {
   if (error) parentPort.postMessage({ error: String(error && error.stack || error) });
   else parentPort.postMessage({ result: {
@@ -69,13 +51,10 @@ autocannon({
 });
 `;
 
-let seed = 0;
-
 /** Runs autocannon against `url + path` and returns requests/s (2xx only) and latency. */
 export function load(options: LoadOptions): Promise<LoadResult> {
   const method = options.method ?? 'GET';
-  seed += 10_000_000;
-  const workerData = { autocannon: require.resolve('autocannon'), seed: seed + process.pid * 1_000_000_000, options: { ...options, method } };
+  const workerData = { autocannon: require.resolve('autocannon'), options: { ...options, method } };
   const child = spawn(process.execPath, ['-e', WORKER, JSON.stringify(workerData)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
