@@ -59,21 +59,9 @@ export function uniqueSlug(prefix = 't'): string {
 
 export type Body = Record<string, any>;
 
-/** A valid announcement, with a pledge. */
+/** A valid announcement, with a pledge: the one the API docs show. */
 export function announcement(overrides: Body = {}): Body {
-  return {
-    kind: 'announcement',
-    occurredOn: '2024-06-13',
-    title: 'Japan pledges 4.5 billion dollars for Ukraine in 2024',
-    summary: 'Announced at the G7 summit in Apulia.',
-    actors: ['JP', 'UA'],
-    sources: [{ title: 'Japan Increases Its Support for Ukraine', url: 'https://example.org/japan-ukraine', publishedOn: '2024-08-07' }],
-    tags: ['financial-aid'],
-    announcer: 'JP',
-    stage: 'announced',
-    pledge: { amount: 4_500_000_000, currency: 'USD' },
-    ...overrides,
-  };
+  return { ...structuredClone(RECORD_EXAMPLES.announcement.value), ...overrides }; // a copy: tests may change it
 }
 
 /** A valid signing, with a term and a place. */
@@ -91,23 +79,9 @@ export function signing(overrides: Body = {}): Body {
   };
 }
 
-/** A valid delivery, with items, a value and a channel. */
+/** A valid delivery, with items, a value and a channel: the one the API docs show. */
 export function delivery(overrides: Body = {}): Body {
-  return {
-    kind: 'delivery',
-    occurredOn: '2022-03',
-    title: 'Japan sends bulletproof vests and helmets to Ukraine',
-    actors: ['JP', 'UA'],
-    supplier: 'JP',
-    recipient: 'UA',
-    items: [
-      { category: 'body-armour', description: 'Bulletproof vests', quantity: 1900 },
-      { category: 'helmets', description: 'Helmets' },
-    ],
-    value: { amount: 1_000_000, currency: 'JPY' },
-    channel: 'SDF transport aircraft',
-    ...overrides,
-  };
+  return { ...structuredClone(RECORD_EXAMPLES.delivery.value), ...overrides };
 }
 
 export const builderOf = { announcement, signing, delivery } as const;
@@ -137,6 +111,7 @@ export async function recordEntry(api: Api, slug: string, body: Body): Promise<W
 
 // The documented error shape, as the client types it (test/client.e2e-spec.ts checks it against the server's).
 import type { ApiErrorBody as ErrorBody, FieldProblem } from '@timeline/client';
+import { RECORD_EXAMPLES } from '../../apps/timeline-service/src/openapi/response-schemas';
 export type { ApiErrorBody as ErrorBody, FieldProblem } from '@timeline/client';
 
 /** The reply is an error of the documented shape with this status (and code, when given). */
