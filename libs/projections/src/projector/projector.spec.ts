@@ -7,6 +7,8 @@ import { SqliteReadModel } from '../read-model/sqlite-read-model';
 import { writeSampleLog } from '../testing/sample-log';
 import { Projector } from './projector';
 import { seededRandom } from '../testing/seeded-random';
+import { signingData } from '../testing/recorded-events';
+import { randomUUID } from 'node:crypto';
 
 async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -231,6 +233,29 @@ describe('Projector', () => {
     await waitUntil(() => projector.lastError === null);
     expect(readModel.checkpoint()).toBe(checkpoint);
     expect(checkpoint).toBe(await store.headPosition());
+    await projector.stop();
+    readModel.close();
+  });
+  it('publishes a batch one change per turn, answering each change\'s writer right after it goes out', async () => {
+    const readModel = open('turns.sqlite');
+    const projector = new Projector(store, readModel);
+    projector.start();
+    await projector.waitFor((await store.headPosition())!, 5000);
+    const order: string[] = [];
+    projector.onChanges((changes) => order.push(...changes.map((c) => `published ${c.entry.title}`)));
+    // Three appends in one turn: group commit writes them in one transaction, the projector reads them as one batch.
+    const appends = ['a', 'b', 'c'].map((name) => {
+      const entryId = randomUUID();
+      return store.append(`entry-${entryId}`, [{ id: randomUUID(), type: 'SigningRecorded', data: { ...signingData('story-0', entryId), title: name }, metadata: { recordedBy: 'test', correlationId: randomUUID(), causationId: null, schemaVersion: 1 } }], 'no-stream');
+    });
+    const written = await Promise.all(appends);
+    await Promise.all(
+      written.map(async ({ position }, i) => {
+        await projector.waitFor(position, 5000);
+        order.push(`answered ${'abc'[i]}`);
+      }),
+    );
+    expect(order).toEqual(['published a', 'answered a', 'published b', 'answered b', 'published c', 'answered c']);
     await projector.stop();
     readModel.close();
   });

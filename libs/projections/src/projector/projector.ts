@@ -51,6 +51,8 @@ export class Projector {
   private stopped = true;
   private waiters: Waiter[] = [];
   private readonly listeners = new Set<(changes: EntryChange[]) => void>();
+  /** While a batch is published in turns (publishInTurn): the last change published so far; undefined otherwise. */
+  private publishedUpTo: Position | null | undefined = undefined;
   /** The last error that interrupted projecting, for health checks; cleared on recovery (see above). */
   lastError: unknown = null;
   /** When projecting started failing (the first error of the current run of failures), or null. */
@@ -91,7 +93,8 @@ export class Projector {
 
   /** Resolves true once the read model has applied `position`, false on timeout or stop. */
   waitFor(position: Position, timeoutMs = 10_000): Promise<boolean> {
-    const checkpoint = this.readModel.checkpoint();
+    // While a batch is being published in turns, only what is published counts as done.
+    const checkpoint = this.publishedUpTo !== undefined ? this.publishedUpTo : this.readModel.checkpoint();
     if (checkpoint !== null && checkpoint >= position) return Promise.resolve(true);
     return new Promise((resolve) => {
       const waiter: Waiter = {
@@ -162,8 +165,8 @@ export class Projector {
         for await (const batch of this.subscription) {
           const changes = this.applyBatch(batch);
           this.setError(null);
-          this.release();
-          if (changes.length > 0) this.publish(changes);
+          await this.publishInTurn(changes);
+          this.release(); // events that changed no entry (a timeline opened, unknown types)
         }
       } catch (error) {
         // Never skip: log, wait, and resume from the checkpoint, which still
@@ -215,8 +218,34 @@ export class Projector {
     this.failingSince ??= new Date();
   }
 
-  private release(): void {
-    const checkpoint = this.readModel.checkpoint();
+  /**
+   * Publishes a committed batch one change per turn of the event loop, each
+   * followed by releasing the commands that wrote it. Group commit puts every
+   * command that arrived together into one batch; publishing the batch whole
+   * and then answering them all would queue the later changes behind the
+   * first in each socket's write buffer (engine.io writes one packet per
+   * socket until the previous write completes) and answer every command only
+   * after the last change had gone to every subscriber. In turns, change k
+   * reaches the sockets' kernel buffers, then its command is answered, then
+   * change k + 1 goes out; nobody is answered later than before.
+   */
+  private async publishInTurn(changes: EntryChange[]): Promise<void> {
+    if (changes.length > 1) this.publishedUpTo = null;
+    try {
+      for (let i = 0; i < changes.length; i++) {
+        if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+        this.publish([changes[i]]);
+        this.release(changes[i].position);
+        if (this.publishedUpTo !== undefined) this.publishedUpTo = changes[i].position;
+      }
+    } finally {
+      this.publishedUpTo = undefined;
+    }
+  }
+
+  /** Resolves the waiters at or before `upTo` (default: the checkpoint, all the batch's events). */
+  private release(upTo: Position | null = this.readModel.checkpoint()): void {
+    const checkpoint = upTo;
     if (checkpoint === null || this.waiters.length === 0) return;
     const [done, pending] = partition(this.waiters, (w) => w.position <= checkpoint);
     this.waiters = pending;
