@@ -236,7 +236,7 @@ describe('Projector', () => {
     await projector.stop();
     readModel.close();
   });
-  it('publishes a batch one change per turn, answering each change\'s writer right after it goes out', async () => {
+  it('publishes a batch one change at a time, answering each change\'s writer before the next goes out', async () => {
     const readModel = open('turns.sqlite');
     const projector = new Projector(store, readModel);
     projector.start();

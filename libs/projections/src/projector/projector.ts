@@ -219,21 +219,26 @@ export class Projector {
   }
 
   /**
-   * Publishes a committed batch one change per turn of the event loop, each
-   * followed by releasing the commands that wrote it. Group commit puts every
-   * command that arrived together into one batch; publishing the batch whole
-   * and then answering them all would queue the later changes behind the
-   * first in each socket's write buffer (engine.io writes one packet per
-   * socket until the previous write completes) and answer every command only
-   * after the last change had gone to every subscriber. In turns, change k
-   * reaches the sockets' kernel buffers, then its command is answered, then
-   * change k + 1 goes out; nobody is answered later than before.
+   * Publishes a committed batch one change at a time, each followed by
+   * answering the commands that wrote it. Group commit puts every command
+   * that arrived together into one batch. Publishing the batch whole and then
+   * answering them all queued the later changes in each socket's write buffer
+   * (engine.io writes one packet per socket, then waits for that write's
+   * callback, which comes on process.nextTick) and answered every command only
+   * after the last change had gone to every subscriber.
+   *
+   * Between two changes this waits for process.nextTick, not for a turn of
+   * the event loop: the commands just answered (promise jobs) write their
+   * responses first, then the sockets' write callbacks run (next ticks, in
+   * order), then the next change goes out. No new request is read meanwhile,
+   * so the batch is not stretched (setImmediate here cost http_record ~20%).
+   * Nobody is answered later than before.
    */
   private async publishInTurn(changes: EntryChange[]): Promise<void> {
     if (changes.length > 1) this.publishedUpTo = null;
     try {
       for (let i = 0; i < changes.length; i++) {
-        if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+        if (i > 0) await new Promise((resolve) => process.nextTick(resolve));
         this.publish([changes[i]]);
         this.release(changes[i].position);
         if (this.publishedUpTo !== undefined) this.publishedUpTo = changes[i].position;
