@@ -102,6 +102,7 @@ async function floor(options: BenchOptions, pool: EventPool, writers: number, du
 }
 
 async function peer(options: BenchOptions, pool: EventPool, writers: number, durationMs: number): Promise<number> {
+  const log = options.log;
   const file = freshFile(options, 'peer');
   const store = getSQLiteEventStore({ fileName: file, schema: { autoMigration: 'CreateOrUpdate' } });
   let queue: Promise<unknown> = Promise.resolve();
@@ -110,12 +111,30 @@ async function peer(options: BenchOptions, pool: EventPool, writers: number, dur
     queue = next.catch(() => undefined);
     return next;
   };
+  // Now and then its COMMIT fails with "SQLITE_BUSY: cannot commit transaction - SQL statements in
+  // progress" (sqlite3 had not yet finalized a statement of the same connection); emmett has rolled
+  // the append back by then, so it is tried again, as a careful caller would. Only successes count.
+  let retries = 0;
+  const appendOnce = (stream: string, event: ReturnType<typeof newEntryEvent>['event']) =>
+    store.appendToStream(stream, [{ type: event.type, data: event.data, metadata: event.metadata }]);
+  const append = async (stream: string, event: ReturnType<typeof newEntryEvent>['event']): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await serial(() => appendOnce(stream, event));
+        return;
+      } catch (error) {
+        if (attempt >= 5 || !String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY')) throw error;
+        retries++;
+      }
+    }
+  };
   const nextEvent = takeInOrder(pool);
   const rate = await closedLoop(writers, durationMs, async () => {
     const { stream, event } = nextEvent();
-    await serial(() => store.appendToStream(stream, [{ type: event.type, data: event.data, metadata: event.metadata }]));
+    await append(stream, event);
   });
   await queue;
+  if (retries > 0) log(`peer ${writers} writer(s): ${retries} append(s) retried after SQLITE_BUSY at COMMIT`);
   // Same durability as ours: emmett sets WAL; synchronous is SQLite's default, FULL. Check it on the file.
   const check = new Database(file, { readonly: true });
   try {
