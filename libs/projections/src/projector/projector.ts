@@ -51,8 +51,8 @@ export class Projector {
   private stopped = true;
   private waiters: Waiter[] = [];
   private readonly listeners = new Set<(changes: EntryChange[]) => void>();
-  /** While a batch is published in turns (publishInTurn): the last change published so far; undefined otherwise. */
-  private publishedUpTo: Position | null | undefined = undefined;
+  /** While publishInTurn is part-way through a batch: the first change not yet published, which nothing from it on may be answered before. */
+  private unpublishedFrom: Position | null = null;
   /** The last error that interrupted projecting, for health checks; cleared on recovery (see above). */
   lastError: unknown = null;
   /** When projecting started failing (the first error of the current run of failures), or null. */
@@ -93,9 +93,7 @@ export class Projector {
 
   /** Resolves true once the read model has applied `position`, false on timeout or stop. */
   waitFor(position: Position, timeoutMs = 10_000): Promise<boolean> {
-    // While a batch is being published in turns, only what is published counts as done.
-    const checkpoint = this.publishedUpTo !== undefined ? this.publishedUpTo : this.readModel.checkpoint();
-    if (checkpoint !== null && checkpoint >= position) return Promise.resolve(true);
+    if (this.answerable(position)) return Promise.resolve(true);
     return new Promise((resolve) => {
       const waiter: Waiter = {
         position,
@@ -166,7 +164,6 @@ export class Projector {
           const changes = this.applyBatch(batch);
           this.setError(null);
           await this.publishInTurn(changes);
-          this.release(); // events that changed no entry (a timeline opened, unknown types)
         }
       } catch (error) {
         // Never skip: log, wait, and resume from the checkpoint, which still
@@ -235,24 +232,24 @@ export class Projector {
    * Nobody is answered later than before.
    */
   private async publishInTurn(changes: EntryChange[]): Promise<void> {
-    if (changes.length > 1) this.publishedUpTo = null;
-    try {
-      for (let i = 0; i < changes.length; i++) {
-        if (i > 0) await new Promise((resolve) => process.nextTick(resolve));
-        this.publish([changes[i]]);
-        this.release(changes[i].position);
-        if (this.publishedUpTo !== undefined) this.publishedUpTo = changes[i].position;
-      }
-    } finally {
-      this.publishedUpTo = undefined;
+    for (let i = 0; i < changes.length; i++) {
+      if (i > 0) await new Promise((resolve) => process.nextTick(resolve));
+      this.publish([changes[i]]);
+      this.unpublishedFrom = i + 1 < changes.length ? changes[i + 1].position : null;
+      this.release();
     }
+    if (changes.length === 0) this.release(); // a batch of events that changed no entry (a timeline opened, unknown types)
   }
 
-  /** Resolves the waiters at or before `upTo` (default: the checkpoint, all the batch's events). */
-  private release(upTo: Position | null = this.readModel.checkpoint()): void {
-    const checkpoint = upTo;
-    if (checkpoint === null || this.waiters.length === 0) return;
-    const [done, pending] = partition(this.waiters, (w) => w.position <= checkpoint);
+  /** Whether the command that wrote `position` may be answered: it is applied, and no change before it waits to be published. */
+  private answerable(position: Position): boolean {
+    const checkpoint = this.readModel.checkpoint();
+    return checkpoint !== null && position <= checkpoint && (this.unpublishedFrom === null || position < this.unpublishedFrom);
+  }
+
+  private release(): void {
+    if (this.waiters.length === 0) return;
+    const [done, pending] = partition(this.waiters, (w) => this.answerable(w.position));
     this.waiters = pending;
     for (const w of done) {
       clearTimeout(w.timer);
