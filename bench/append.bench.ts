@@ -37,17 +37,19 @@ import type { BenchFigures, Benchmark, BenchOptions } from './lib/bench';
 import { closedLoop, medianOf, round } from './lib/stats';
 import { newEntryEvent } from './lib/workload';
 
+type PooledEvent = ReturnType<typeof newEntryEvent>;
+
 /**
  * Events made ahead of time. A run takes them in order; should it outrun the
  * pool, the rest are made as it goes (and counted, so a too-small pool shows).
  */
 class EventPool {
-  private readonly events: Array<ReturnType<typeof newEntryEvent>> = [];
+  private readonly events: PooledEvent[] = [];
   madeInLoop = 0;
   constructor(size: number) {
     for (let i = 0; i < size; i++) this.events.push(newEntryEvent(i));
   }
-  take(i: number): ReturnType<typeof newEntryEvent> {
+  take(i: number): PooledEvent {
     if (i < this.events.length) return this.events[i];
     this.madeInLoop++;
     return newEntryEvent(i);
@@ -102,7 +104,6 @@ async function floor(options: BenchOptions, pool: EventPool, writers: number, du
 }
 
 async function peer(options: BenchOptions, pool: EventPool, writers: number, durationMs: number): Promise<number> {
-  const log = options.log;
   const file = freshFile(options, 'peer');
   const store = getSQLiteEventStore({ fileName: file, schema: { autoMigration: 'CreateOrUpdate' } });
   let queue: Promise<unknown> = Promise.resolve();
@@ -115,9 +116,9 @@ async function peer(options: BenchOptions, pool: EventPool, writers: number, dur
   // progress" (sqlite3 had not yet finalized a statement of the same connection); emmett has rolled
   // the append back by then, so it is tried again, as a careful caller would. Only successes count.
   let retries = 0;
-  const appendOnce = (stream: string, event: ReturnType<typeof newEntryEvent>['event']) =>
+  const appendOnce = (stream: string, event: PooledEvent['event']) =>
     store.appendToStream(stream, [{ type: event.type, data: event.data, metadata: event.metadata }]);
-  const append = async (stream: string, event: ReturnType<typeof newEntryEvent>['event']): Promise<void> => {
+  const append = async (stream: string, event: PooledEvent['event']): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
       try {
         await serial(() => appendOnce(stream, event));
@@ -134,7 +135,7 @@ async function peer(options: BenchOptions, pool: EventPool, writers: number, dur
     await append(stream, event);
   });
   await queue;
-  if (retries > 0) log(`peer ${writers} writer(s): ${retries} append(s) retried after SQLITE_BUSY at COMMIT`);
+  if (retries > 0) options.log(`peer ${writers} writer(s): ${retries} append(s) retried after SQLITE_BUSY at COMMIT`);
   // Same durability as ours: emmett sets WAL; synchronous is SQLite's default, FULL. Check it on the file.
   const check = new Database(file, { readonly: true });
   try {
