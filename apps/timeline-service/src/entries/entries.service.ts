@@ -131,7 +131,7 @@ export class EntriesService {
 /** DTO instances to plain data: what is stored, and what a retry is compared with. */
 function toDetails(dto: RecordEntryDto): EntryDetails {
   const { entryId: _entryId, ...fields } = plain(dto) as RecordEntryDto;
-  return { ...fields, sources: fields.sources ?? [], tags: fields.tags ?? [], relatedTo: fields.relatedTo ?? [] } as EntryDetails;
+  return Object.assign(fields, { sources: fields.sources ?? [], tags: fields.tags ?? [], relatedTo: fields.relatedTo ?? [] }) as EntryDetails;
 }
 
 function plain(value: object): unknown {
