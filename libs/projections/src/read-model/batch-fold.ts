@@ -54,6 +54,8 @@ export class NeedsExactPath extends Error {}
  */
 export class BatchFold implements ProjectionTarget {
   private readonly entryRows = new Map<string, EntryRow>();
+  /** What the current batch changed in entryRows, to undo it if the batch fails: the row's view and body before, or null for a row it created. */
+  private readonly undo = new Map<string, { view: EntryView; body: string } | null>();
   private readonly timelineRows = new Map<string, TimelineView>();
   readonly dirtyEntries = new Set<EntryRow>();
   private readonly dirtyTimelines = new Set<string>();
@@ -80,23 +82,52 @@ export class BatchFold implements ProjectionTarget {
     this.current = null;
   }
 
-  /** After a successful flush: the rows are now stored; keep them cached for the next batch. */
-  flushed(): void {
-    for (const row of this.dirtyEntries) row.stored = true;
+  /**
+   * After a successful write: keep the rows for the next batches. `stored`
+   * says whether the write included the entry rows (a deferred load writes
+   * them only at the end, see BulkLoad).
+   */
+  flushed(stored = true): void {
+    if (stored) for (const row of this.dirtyEntries) row.stored = true;
     this.dirtyEntries.clear();
     this.dirtyTimelines.clear();
     this.changes.length = 0;
+    this.undo.clear();
     if (this.entryRows.size > this.maxCachedEntries) this.entryRows.clear();
   }
 
-  /** Forgets everything (after a failed fold or flush): the database is the truth again. */
+  /**
+   * After a failed fold or write: puts every row back as it was before the
+   * batch, which is what the database (whose transaction rolled back) holds.
+   * Timelines are read again from the database.
+   */
   discard(): void {
-    this.entryRows.clear();
+    for (const [entryId, before] of this.undo) {
+      if (before === null) {
+        this.entryRows.delete(entryId);
+        continue;
+      }
+      const row = this.entryRows.get(entryId)!;
+      row.view = before.view;
+      row.body = before.body;
+    }
+    this.undo.clear();
     this.timelineRows.clear();
     this.dirtyEntries.clear();
     this.dirtyTimelines.clear();
     this.changes.length = 0;
     this.current = null;
+  }
+
+  /** Forgets every row: after the database was written some other way, it is the truth again. */
+  forget(): void {
+    this.discard();
+    this.entryRows.clear();
+  }
+
+  /** Every row held, in no particular order. */
+  rows(): IterableIterator<EntryRow> {
+    return this.entryRows.values();
   }
 
   timeline(slug: string): TimelineView | undefined {
@@ -132,6 +163,7 @@ export class BatchFold implements ProjectionTarget {
     if (!isEntryRow(view)) throw new NeedsExactPath(`entry row SQLite could refuse (event at ${this.current?.position})`);
     const body = JSON.stringify(view);
     const row = this.entryRows.get(view.entryId);
+    if (!this.undo.has(view.entryId)) this.undo.set(view.entryId, row ? { view: row.view, body: row.body } : null);
     if (row) {
       row.view = view;
       row.body = body;

@@ -10,6 +10,14 @@ import type { EntryChange } from './timeline.projection';
  * transaction with prepared positional statements. Used only while replaying
  * into a read model that a rebuild has just emptied (SqliteReadModel.startRebuild).
  *
+ * With `deferEntries` it goes further: since the read model started empty,
+ * every entry is in memory, so the `entries` and `entry_actors` rows are not
+ * written batch by batch (scattered updates of a table bigger than the page
+ * cache were most of a large rebuild's time) but once, in entry order, by
+ * materialize. Until then the change log holds every entry's last version,
+ * and the `entries_deferred` marker says so: a read model opened with the
+ * marker set derives the rows from it (SqliteReadModel).
+ *
  * It ends exactly where one-by-one projection ends (the digest proves it),
  * or throws having written nothing; the caller then projects the batch the
  * exact way, which is also how poison events become dead letters.
@@ -18,8 +26,10 @@ export class BulkLoad {
   private readonly fold: BatchFold;
   private readonly statements;
   private readonly write: (checkpoint: Position) => void;
+  private deferred: boolean;
 
-  constructor(db: Database.Database, timeline: (slug: string) => TimelineView | undefined) {
+  constructor(db: Database.Database, timeline: (slug: string) => TimelineView | undefined, options: { deferEntries: boolean }) {
+    this.deferred = options.deferEntries;
     this.statements = {
       entries: db.prepare(
         `SELECT entry_id, timeline, kind, recorded_position, body FROM entries WHERE entry_id IN (SELECT value FROM json_each(?))`,
@@ -45,19 +55,32 @@ export class BulkLoad {
       saveCheckpoint: db.prepare(
         `INSERT INTO checkpoint (id, position) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position`,
       ),
+      clearDeferred: db.prepare(`DELETE FROM entries_deferred`),
     };
-    this.fold = new BatchFold({
-      entries: (entryIds) => (this.statements.entries.all(JSON.stringify(entryIds)) as StoredEntry[]).map(toEntryRow),
-      timeline,
-    });
+    this.fold = new BatchFold(
+      {
+        // Deferred, every entry since the reset is in memory: one not there does not exist.
+        entries: (entryIds) => (this.deferred ? [] : (this.statements.entries.all(JSON.stringify(entryIds)) as StoredEntry[]).map(toEntryRow)),
+        timeline,
+      },
+      this.deferred ? Infinity : undefined,
+    );
     this.write = db.transaction((checkpoint: Position) => this.writeFolded(checkpoint));
+    this.writeEntries = db.transaction(() => {
+      // In entry order: appends to the table's b-tree rather than inserts all over it.
+      const rows = [...this.fold.rows()].sort((a, b) => (a.view.entryId < b.view.entryId ? -1 : 1));
+      for (const row of rows) this.saveEntry(row);
+      this.statements.clearDeferred.run();
+    });
   }
+
+  private readonly writeEntries: () => void;
 
   /**
    * Applies the events (all after the checkpoint) and moves the checkpoint to
    * the last, in one transaction; returns the entry changes in log order.
-   * Throws, with nothing written and nothing cached, if any event needs the
-   * exact path or the database fails.
+   * Throws, with nothing written and the fold as it was, if any event needs
+   * the exact path or the database fails.
    */
   apply(events: RecordedEvent[]): EntryChange[] {
     try {
@@ -68,32 +91,53 @@ export class BulkLoad {
       throw error;
     }
     const changes = this.fold.changes.map((c) => c.change);
-    this.fold.flushed();
+    this.fold.flushed(!this.deferred);
     return changes;
+  }
+
+  /**
+   * Writes the deferred entry rows, and clears the marker, in one transaction;
+   * from then on each batch writes its own rows. Call it before anything
+   * else reads or writes `entries`, and at the end. Does nothing if not deferred.
+   */
+  materialize(): void {
+    if (!this.deferred) return;
+    this.writeEntries();
+    this.deferred = false;
+    for (const row of this.fold.rows()) row.stored = true;
+    this.fold.flushed();
+  }
+
+  /** Forgets what is held in memory: for after the rows were written another way (the exact path). Materialize first. */
+  forget(): void {
+    this.fold.forget();
   }
 
   /** Each touched row once, then the change log, timelines and checkpoint; inside `write`'s transaction. */
   private writeFolded(checkpoint: Position): void {
-      const s = this.statements;
-      for (const row of this.fold.dirtyEntries) {
-        const view = row.view;
-        if (row.stored) {
-          s.updateEntry.run(view.occurredOn, view.status, row.body, view.entryId);
-          s.clearActors.run(view.entryId);
-        } else {
-          // New in this batch: no actors to clear.
-          s.insertEntry.run(view.entryId, row.timeline, row.kind, view.occurredOn, row.recordedPosition, view.status, row.body);
-        }
-        for (const actor of view.actors) s.addActor.run(view.entryId, actor);
-      }
-      for (const { change, row, body, recordedAt } of this.fold.changes) {
-        const entry = change.entry;
-        s.insertChange.run(change.position, change.timeline, change.type, entry.entryId, entry.kind, entry.occurredOn, entry.status, row.recordedPosition, recordedAt, body);
-      }
-      for (const t of this.fold.changedTimelines()) {
-        s.saveTimeline.run(t.slug, t.title, t.description, t.entryCount, t.retractedCount, t.openedAt, t.updatedAt, t.position);
-      }
-      s.saveCheckpoint.run(checkpoint);
+    const s = this.statements;
+    if (!this.deferred) for (const row of this.fold.dirtyEntries) this.saveEntry(row);
+    for (const { change, row, body, recordedAt } of this.fold.changes) {
+      const entry = change.entry;
+      s.insertChange.run(change.position, change.timeline, change.type, entry.entryId, entry.kind, entry.occurredOn, entry.status, row.recordedPosition, recordedAt, body);
+    }
+    for (const t of this.fold.changedTimelines()) {
+      s.saveTimeline.run(t.slug, t.title, t.description, t.entryCount, t.retractedCount, t.openedAt, t.updatedAt, t.position);
+    }
+    s.saveCheckpoint.run(checkpoint);
+  }
+
+  private saveEntry(row: EntryRow): void {
+    const s = this.statements;
+    const view = row.view;
+    if (row.stored) {
+      s.updateEntry.run(view.occurredOn, view.status, row.body, view.entryId);
+      s.clearActors.run(view.entryId);
+    } else {
+      // Not in the table yet: no actors to clear.
+      s.insertEntry.run(view.entryId, row.timeline, row.kind, view.occurredOn, row.recordedPosition, view.status, row.body);
+    }
+    for (const actor of view.actors) s.addActor.run(view.entryId, actor);
   }
 }
 

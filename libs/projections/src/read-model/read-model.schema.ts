@@ -63,6 +63,12 @@ export const READ_MODEL_TABLES_SQL = `
     event       TEXT NOT NULL,
     recorded_at TEXT NOT NULL
   ) WITHOUT ROWID;
+  -- Set while a rebuild holds the entries in memory and writes them only at
+  -- the end (BulkLoad): the change log then has every entry's last version,
+  -- and a read model opened with this row derives the entries from it.
+  CREATE TABLE IF NOT EXISTS entries_deferred (
+    id INTEGER PRIMARY KEY CHECK (id = 1)
+  );
 `;
 
 /**
@@ -88,6 +94,10 @@ export const READ_MODEL_SCHEMA = `${READ_MODEL_TABLES_SQL}\n${CREATE_QUERY_INDEX
  * Bumped whenever the tables change. A read model of another version is
  * dropped and rebuilt from the log on open: it is a cache, the log is the truth.
  */
-export const READ_MODEL_VERSION = 4;
+export const READ_MODEL_VERSION = 5;
 
+/** The tables that hold the projection: what a reset empties and the digest covers. */
 export const READ_MODEL_TABLES = ['checkpoint', 'timelines', 'entries', 'entry_actors', 'changes', 'dead_letters'] as const;
+
+/** Every table, the marker of an unfinished rebuild included: what a migration drops. */
+export const ALL_READ_MODEL_TABLES = [...READ_MODEL_TABLES, 'entries_deferred'] as const;
