@@ -64,8 +64,18 @@ export class BatchFold implements ProjectionTarget {
 
   constructor(
     private readonly source: RowSource,
-    private readonly maxCachedEntries = 20_000,
+    private maxCachedEntries = 20_000,
   ) {}
+
+  /** How many entry rows it holds. */
+  get size(): number {
+    return this.entryRows.size;
+  }
+
+  /** From the next flush on, holds at most this many rows between batches. */
+  limitCache(maxCachedEntries: number): void {
+    this.maxCachedEntries = maxCachedEntries;
+  }
 
   /** Folds the events in order; throws NeedsExactPath (or the projection's error) with the fold left dirty: call discard. */
   fold(events: RecordedEvent[]): void {

@@ -34,9 +34,9 @@ describe('SqliteReadModel.startRebuild', () => {
     return model;
   }
 
-  function rebuiltInBatches(events: RecordedEvent[], size: number): SqliteReadModel {
+  function rebuiltInBatches(events: RecordedEvent[], size: number, options: { maxDeferredEntries?: number } = {}): SqliteReadModel {
     const model = open();
-    const rebuild = model.startRebuild();
+    const rebuild = model.startRebuild(options);
     for (let i = 0; i < events.length; i += size) rebuild.project(events.slice(i, i + size));
     rebuild.finish();
     return model;
@@ -61,6 +61,8 @@ describe('SqliteReadModel.startRebuild', () => {
         reference.entries({ timeline: 'story-1', order: 'asc', limit: 500, includeRetracted: true }),
       );
     }
+    // Holding at most 30 entries: the rows are written out midway, then batch by batch.
+    expectSame(rebuiltInBatches(events, 50, { maxDeferredEntries: 30 }), reference);
   });
 
   /** Poison events, re-recorded entries and reopened timelines: what the fast path must hand over or mimic. */

@@ -170,9 +170,10 @@ export class SqliteReadModel {
 
   /**
    * Empties the read model and returns what replays the log into it: each
-   * batch is folded in memory (BulkLoad), the entry rows are written once at
-   * the end, and so are the query indexes, with one transaction per batch,
-   * checkpoint included, exactly as project does. A batch the fast path
+   * batch is folded in memory (BulkLoad); the entry rows are written once,
+   * at the end or when more than `maxDeferredEntries` are held (by default
+   * about half the heap's worth); so are the query indexes, at the end. One
+   * transaction per batch, checkpoint included, exactly as project does. A batch the fast path
    * cannot take as it is (a poison event, say) is handed to project, so
    * results, dead letters and checkpoint are those of one-by-one projection.
    *
@@ -180,7 +181,7 @@ export class SqliteReadModel {
    * resumes from: opening it derives the entry rows from the change log (see
    * entries_deferred) and builds the indexes.
    */
-  startRebuild(): ReadModelRebuild {
+  startRebuild(options: { maxDeferredEntries?: number } = {}): ReadModelRebuild {
     this.db.transaction(() => {
       this.reset();
       this.db.exec(`INSERT INTO entries_deferred (id) VALUES (1)`);
@@ -194,17 +195,21 @@ export class SqliteReadModel {
     // makes the whole result durable before the rebuild is reported done.
     this.db.pragma('synchronous = OFF');
     for (const index of READ_MODEL_QUERY_INDEXES) this.db.exec(`DROP INDEX IF EXISTS ${index.name}`);
-    const load = new BulkLoad(this.db, (slug) => this.timeline(slug), { deferEntries: true });
+    const load = new BulkLoad(this.db, (slug) => this.timeline(slug), { deferEntries: true, maxDeferredEntries: options.maxDeferredEntries });
     return {
       project: (events) => {
         const fresh = this.unapplied(events);
         if (fresh.length === 0) return { changes: [], deadLetters: [] };
+        let changes: EntryChange[] | undefined;
         try {
-          const changes = load.apply(fresh);
+          changes = load.apply(fresh);
           this.cachedCheckpoint = fresh[fresh.length - 1].position;
-          return { changes, deadLetters: [] };
         } catch (error) {
           if (isInfrastructureFailure(error, this.db.open)) throw error;
+        }
+        if (changes) {
+          load.keepWithinMemory();
+          return { changes, deadLetters: [] };
         }
         // The exact path reads and writes the entry rows: they must be there first.
         load.materialize();
