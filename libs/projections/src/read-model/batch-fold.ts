@@ -33,6 +33,9 @@ export interface RowSource {
   timeline(slug: string): TimelineView | undefined;
 }
 
+/** How many entry rows a fold keeps between batches, by default. */
+export const CACHED_ENTRIES = 20_000;
+
 /**
  * Thrown when an event, or a row it would write, might not be applied the way
  * one-by-one projection applies it (a poison event, a value SQLite could
@@ -64,7 +67,7 @@ export class BatchFold implements ProjectionTarget {
 
   constructor(
     private readonly source: RowSource,
-    private maxCachedEntries = 20_000,
+    private maxCachedEntries = CACHED_ENTRIES,
   ) {}
 
   /** How many entry rows it holds. */

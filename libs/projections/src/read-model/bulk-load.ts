@@ -1,7 +1,7 @@
 import type { Position, RecordedEvent } from '@timeline/event-store';
 import type Database from 'better-sqlite3';
 import { getHeapStatistics } from 'node:v8';
-import { BatchFold, type EntryRow } from './batch-fold';
+import { BatchFold, CACHED_ENTRIES, type EntryRow } from './batch-fold';
 import type { EntryView, TimelineView } from './entry-view';
 import type { EntryChange } from './timeline.projection';
 
@@ -27,8 +27,8 @@ export class BulkLoad {
   private readonly fold: BatchFold;
   private readonly statements;
   private readonly write: (checkpoint: Position) => void;
+  private readonly writeEntries: () => void;
   private deferred: boolean;
-
   private readonly maxDeferredEntries: number;
 
   constructor(
@@ -80,9 +80,9 @@ export class BulkLoad {
       for (const row of rows) this.saveEntry(row);
       this.statements.clearDeferred.run();
     });
+    // Set here and cleared by writeEntries: the one class that defers says so, and says when it stops.
+    if (this.deferred) db.prepare(`INSERT OR IGNORE INTO entries_deferred (id) VALUES (1)`).run();
   }
-
-  private readonly writeEntries: () => void;
 
   /**
    * Applies the events (all after the checkpoint) and moves the checkpoint to
@@ -118,7 +118,7 @@ export class BulkLoad {
     this.writeEntries();
     this.deferred = false;
     for (const row of this.fold.rows()) row.stored = true;
-    this.fold.limitCache(BATCH_BY_BATCH_CACHE);
+    this.fold.limitCache(CACHED_ENTRIES);
     this.fold.flushed();
   }
 
@@ -154,9 +154,6 @@ export class BulkLoad {
     for (const actor of view.actors) s.addActor.run(view.entryId, actor);
   }
 }
-
-/** The rows kept between batches once they are written batch by batch. */
-const BATCH_BY_BATCH_CACHE = 20_000;
 
 /**
  * How many entries a deferred load may hold: about half the heap, at ~3 KB

@@ -182,10 +182,7 @@ export class SqliteReadModel {
    * entries_deferred) and builds the indexes.
    */
   startRebuild(options: { maxDeferredEntries?: number } = {}): ReadModelRebuild {
-    this.db.transaction(() => {
-      this.reset();
-      this.db.exec(`INSERT INTO entries_deferred (id) VALUES (1)`);
-    })();
+    this.reset();
     // Room for a whole batch's pages (the default is 2 MB): otherwise SQLite
     // spills them to the WAL before the commit, and writes them again after.
     const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
