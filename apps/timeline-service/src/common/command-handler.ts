@@ -27,6 +27,16 @@ export interface Handled<State> {
 
 const ATTEMPTS = 5;
 
+export interface CommandOptions {
+  /**
+   * The stream's name was minted for this command (a fresh UUIDv7), so it has
+   * no history and the first attempt does not read it. Nothing rests on the
+   * guess: the append expects no stream, and if one exists after all the
+   * store says WrongExpectedVersion and the retry reads it.
+   */
+  newStream?: boolean;
+}
+
 /**
  * Load, decide, append at the revision we decided on. If another writer got
  * there first the store says WrongExpectedVersion and we decide again on the
@@ -39,9 +49,10 @@ export async function handleCommand<Command, Event extends { type: string; data:
   decider: Decider<Command, Event, State>,
   command: Command,
   context: CommandContext,
+  options: CommandOptions = {},
 ): Promise<Handled<State>> {
   for (let attempt = 1; ; attempt++) {
-    const history = await store.readStream(stream);
+    const history = attempt === 1 && options.newStream ? [] : await store.readStream(stream);
     const state = history
       .filter((e) => decider.eventTypes.has(e.type))
       .reduce((s, e) => decider.evolve(s, { type: e.type, data: e.data } as Event), decider.initialState());

@@ -62,6 +62,7 @@ export class EntriesService {
       entryDecider,
       { type: 'RecordEntry', entryId, timeline, details },
       context,
+      { newStream: dto.entryId === undefined }, // an id we just made has no stream to read
     );
     // A retry of a recording that succeeded answers as the original did.
     const position = appended?.position ?? history[0].position;

@@ -102,7 +102,7 @@ export class LiveReplayCache {
     const latest = this.holdsLatest(timeline, run, last);
     if (after >= last.position) {
       // Nothing held after `after`; the log may still hold later changes.
-      return latest || this.readModel.changesSince(timeline, after, 1).length === 0 ? [] : undefined;
+      return latest || this.readModel.nextChangePosition(timeline, after) === null ? [] : undefined;
     }
     return latest ? run.after(after) : undefined;
   }
@@ -117,7 +117,7 @@ export class LiveReplayCache {
   private holdsLatest(timeline: string, run: Run, last: EntryChange): boolean {
     const checkpoint = this.readModel.checkpoint();
     if (checkpoint !== null && run.latestAt === checkpoint) return true;
-    if (this.readModel.changesSince(timeline, last.position, 1).length > 0) return false;
+    if (this.readModel.nextChangePosition(timeline, last.position) !== null) return false;
     run.latestAt = checkpoint ?? undefined;
     return true;
   }
@@ -131,8 +131,8 @@ export class LiveReplayCache {
 
   /** Whether `change` is the next change of its timeline in the log after `position`. */
   private follows(change: EntryChange, position: Position): boolean {
-    const next = this.readModel.changesSince(change.timeline, position, 1)[0];
-    return next !== undefined && next.position === change.position;
+    // Asked of every published change, so only the index is read.
+    return this.readModel.nextChangePosition(change.timeline, position) === change.position;
   }
 
   private evictOldest(): void {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import {
   decideTimeline,
   evolveTimeline,
@@ -31,6 +32,9 @@ export class TimelinesService {
     private readonly projector: Projector,
   ) {}
 
+  /** Slugs found in the log (bounded: a slug that falls out is read again). */
+  private readonly known = new LRUCache<string, true>({ max: 10_000 });
+
   async open(slug: string, title: string, description: string, context: CommandContext): Promise<{ slug: string; position: Position }> {
     const { appended } = await handleCommand(
       this.store,
@@ -55,9 +59,16 @@ export class TimelinesService {
     return timeline;
   }
 
-  /** Commands check the log, not the read model, which may lag behind another instance's writes. */
+  /**
+   * Commands check the log, not the read model, which may lag behind another
+   * instance's writes. A timeline is never closed or deleted (its stream has
+   * one event, TimelineOpened, and the log only grows), so once found it is
+   * remembered and not read again.
+   */
   async assertExists(slug: string): Promise<void> {
+    if (this.known.has(slug)) return;
     const events = await this.store.readStream(timelineStream(slug), { maxCount: 1 });
     if (events.length === 0) throw new TimelineNotFoundError(slug);
+    this.known.set(slug, true);
   }
 }

@@ -126,6 +126,7 @@ export class SqliteReadModel {
       changesSince: db.prepare(
         `SELECT position, timeline, type, entry FROM changes WHERE timeline = ? AND position > ? ORDER BY position LIMIT ?`,
       ),
+      nextChangePosition: db.prepare(`SELECT MIN(position) AS position FROM changes WHERE timeline = ? AND position > ?`),
       saveDeadLetter: db.prepare(
         `INSERT INTO dead_letters (position, stream, type, revision, error, event, recorded_at)
          VALUES (@position, @stream, @type, @revision, @error, @event, @recordedAt)`,
@@ -282,6 +283,11 @@ export class SqliteReadModel {
   }
 
   /** Changes to one timeline strictly after `after`, in log order: what a resuming live client missed. */
+  /** The position of the timeline's first change after `after`, or null: from the index alone, no row read or parsed. */
+  nextChangePosition(timeline: string, after: Position | null): Position | null {
+    return (this.statements.nextChangePosition.get(timeline, after ?? '') as { position: Position | null }).position;
+  }
+
   changesSince(timeline: string, after: Position | null, limit: number): EntryChange[] {
     const rows = this.statements.changesSince.all(timeline, after ?? '', limit) as Array<{
       position: string;
