@@ -85,9 +85,13 @@ export function createHttpLogger(root: PinoInstance): HttpLogger<IncomingMessage
     customErrorMessage: (req, res, error) => `${req.method} ${(req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url} ${res.statusCode}: ${error.message}`,
     autoLogging: { ignore: (req) => QUIET_PATHS.test(req.url ?? '') },
     // Enough to find the request; headers (keys, cookies) and bodies stay out of the logs.
+    // The serializers take Node's own request and response (wrapSerializers: false):
+    // pino-http serializes the request when it makes each request's logger, and the
+    // wrapped serializers first copied every header and the query of every request.
+    wrapSerializers: false,
     serializers: {
-      req: (req: { method?: string; url?: string; remoteAddress?: string }) => ({ method: req.method, url: req.url, remoteAddress: req.remoteAddress }),
-      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      req: (req: IncomingMessage & { originalUrl?: string }) => ({ method: req.method, url: req.originalUrl ?? req.url, remoteAddress: req.socket?.remoteAddress }),
+      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
     },
   });
 }
