@@ -59,6 +59,11 @@ export function createRootLogger({ level, format, destination }: LoggingOptions)
   return pino(options, stream);
 }
 
+/** The URL as the client sent it: Express rewrites req.url inside mounted routers, and keeps the original. */
+function urlOf(req: IncomingMessage): string | undefined {
+  return (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url;
+}
+
 /**
  * pino-http over the app's logger. Every request gets an id (a valid
  * x-request-id it came with, else a UUID), echoed in the response's
@@ -81,8 +86,8 @@ export function createHttpLogger(root: PinoInstance): HttpLogger<IncomingMessage
       if (error || res.statusCode >= 500) return 'error';
       return 'info';
     },
-    customSuccessMessage: (req, res, ms) => `${req.method} ${(req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url} ${res.statusCode} ${ms} ms`,
-    customErrorMessage: (req, res, error) => `${req.method} ${(req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url} ${res.statusCode}: ${error.message}`,
+    customSuccessMessage: (req, res, ms) => `${req.method} ${urlOf(req)} ${res.statusCode} ${ms} ms`,
+    customErrorMessage: (req, res, error) => `${req.method} ${urlOf(req)} ${res.statusCode}: ${error.message}`,
     autoLogging: { ignore: (req) => QUIET_PATHS.test(req.url ?? '') },
     // Enough to find the request; headers (keys, cookies) and bodies stay out of the logs.
     // The serializers take Node's own request and response (wrapSerializers: false):
@@ -90,7 +95,7 @@ export function createHttpLogger(root: PinoInstance): HttpLogger<IncomingMessage
     // wrapped serializers first copied every header and the query of every request.
     wrapSerializers: false,
     serializers: {
-      req: (req: IncomingMessage & { originalUrl?: string }) => ({ method: req.method, url: req.originalUrl ?? req.url, remoteAddress: req.socket?.remoteAddress }),
+      req: (req: IncomingMessage) => ({ method: req.method, url: urlOf(req), remoteAddress: req.socket?.remoteAddress }),
       res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
     },
   });

@@ -282,12 +282,12 @@ export class SqliteReadModel {
     return (this.statements.lastChangeAt.get(timeline, instant) as { position: string | null }).position;
   }
 
-  /** Changes to one timeline strictly after `after`, in log order: what a resuming live client missed. */
   /** The position of the timeline's first change after `after`, or null: from the index alone, no row read or parsed. */
   nextChangePosition(timeline: string, after: Position | null): Position | null {
     return (this.statements.nextChangePosition.get(timeline, after ?? '') as { position: Position | null }).position;
   }
 
+  /** Changes to one timeline strictly after `after`, in log order: what a resuming live client missed. */
   changesSince(timeline: string, after: Position | null, limit: number): EntryChange[] {
     const rows = this.statements.changesSince.all(timeline, after ?? '', limit) as Array<{
       position: string;
