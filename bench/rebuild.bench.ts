@@ -1,31 +1,32 @@
 /**
  * rebuild: replays the whole log into the read model (Projector.rebuild: reset,
- * then readAll pages of 5,000 applied in order, checkpoint with each batch).
+ * then readAll pages of REBUILD_PAGE_SIZE applied in order, checkpoint with each batch).
  * 1,000,000 events; 100,000 with --quick. The log is realistic: 5 timelines,
  * entries of all three kinds with corrections and retractions interleaved,
  * hash-chained (test/support/cli.ts generateLog), imported with importEvents.
  *
  * - ours:  Projector.rebuild into a SqliteReadModel file.
  * - floor: reading the same events from the same store (readAll pages of
- *          5,000, as rebuild reads them) without projecting.
+ *          REBUILD_PAGE_SIZE, as rebuild reads them) without projecting.
  *
  * Options: overrides.events.
  */
 import { SqliteEventStore, type Position } from '@timeline/event-store';
-import { Projector, SqliteReadModel } from '@timeline/projections';
+import { Projector, REBUILD_PAGE_SIZE, SqliteReadModel } from '@timeline/projections';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchFigures, Benchmark, BenchOptions } from './lib/bench';
 import { gc, medianOf, nowMs, round } from './lib/stats';
 import { generateLog } from './lib/workload';
 
-const PAGE = 5000;
+/** The floor reads in the pages a rebuild reads in. */
+const PAGE = REBUILD_PAGE_SIZE;
 
 export const rebuild: Benchmark = {
   name: 'rebuild',
   description:
     'Events/s replayed into the read model by Projector.rebuild (1,000,000 events; 100,000 with --quick), from the embedded store. ' +
-    'floor: reading the same events (readAll pages of 5,000) without projecting.',
+    `floor: reading the same events (readAll pages of ${REBUILD_PAGE_SIZE.toLocaleString('en')}) without projecting.`,
   async run(options: BenchOptions): Promise<BenchFigures> {
     const count = options.overrides?.events ?? (options.quick ? 100_000 : 1_000_000);
     const storeFile = join(options.workDir, 'events.sqlite');

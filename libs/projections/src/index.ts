@@ -3,5 +3,5 @@ export { SqliteReadModel, type ProjectionResult, type ReadModelRebuild, type Sql
 export { isInfrastructureFailure, type DeadLetter } from './read-model/dead-letters';
 export { InvalidCursorError, type EntryListQuery, type EntryPage } from './read-model/entry-queries';
 export type { EntryChange } from './read-model/timeline.projection';
-export { Projector, type ProjectorLogger, type RebuildProgress } from './projector/projector';
+export { Projector, REBUILD_PAGE_SIZE, type ProjectorLogger, type RebuildProgress } from './projector/projector';
 export { toTimelineJs, type TimelineJsDocument, type TimelineJsEvent } from './exports/timelinejs';

@@ -67,8 +67,9 @@ export class BulkLoad {
     };
     this.fold = new BatchFold(
       {
+        entries: (entryIds) => (this.statements.entries.all(JSON.stringify(entryIds)) as StoredEntry[]).map(toEntryRow),
         // Deferred, every entry since the reset is in memory: one not there does not exist.
-        entries: (entryIds) => (this.deferred ? [] : (this.statements.entries.all(JSON.stringify(entryIds)) as StoredEntry[]).map(toEntryRow)),
+        holdsEveryEntry: () => this.deferred,
         timeline,
       },
       this.deferred ? Infinity : undefined,
@@ -76,7 +77,7 @@ export class BulkLoad {
     this.write = db.transaction((checkpoint: Position) => this.writeFolded(checkpoint));
     this.writeEntries = db.transaction(() => {
       // In entry order: appends to the table's b-tree rather than inserts all over it.
-      const rows = [...this.fold.rows()].sort((a, b) => (a.view.entryId < b.view.entryId ? -1 : 1));
+      const rows = [...this.fold.rows()].sort((a, b) => (a.entryId < b.entryId ? -1 : 1));
       for (const row of rows) this.saveEntry(row);
       this.statements.clearDeferred.run();
     });
@@ -143,25 +144,25 @@ export class BulkLoad {
 
   private saveEntry(row: EntryRow): void {
     const s = this.statements;
-    const view = row.view;
     if (row.stored) {
-      s.updateEntry.run(view.occurredOn, view.status, row.body, view.entryId);
-      s.clearActors.run(view.entryId);
+      s.updateEntry.run(row.occurredOn, row.status, row.body, row.entryId);
+      s.clearActors.run(row.entryId);
     } else {
       // Not in the table yet: no actors to clear.
-      s.insertEntry.run(view.entryId, row.timeline, row.kind, view.occurredOn, row.recordedPosition, view.status, row.body);
+      s.insertEntry.run(row.entryId, row.timeline, row.kind, row.occurredOn, row.recordedPosition, row.status, row.body);
     }
-    for (const actor of view.actors) s.addActor.run(view.entryId, actor);
+    for (const actor of row.actors) s.addActor.run(row.entryId, actor);
   }
 }
 
 /**
- * How many entries a deferred load may hold: about half the heap, at ~3 KB
- * per entry (a view, its JSON and the map's share: 1.7 GB for 600,000 entries
- * measured). About 700,000 with Node's default heap here (4.3 GB).
+ * How many entries a deferred load may hold: under half the heap, counting
+ * 2 KB per entry. Measured: ~1.1 KB (its JSON, its row and the map's share;
+ * 640 MB for 600,000 entries); ~1.8 KB when rows also kept their views.
+ * About 1,000,000 entries with Node's default heap here (4.3 GB).
  */
 function defaultMaxDeferredEntries(): number {
-  return Math.floor(getHeapStatistics().heap_size_limit / 6000);
+  return Math.floor(getHeapStatistics().heap_size_limit / 4000);
 }
 
 interface StoredEntry {
@@ -173,5 +174,17 @@ interface StoredEntry {
 }
 
 function toEntryRow(r: StoredEntry): EntryRow {
-  return { view: JSON.parse(r.body) as EntryView, body: r.body, timeline: r.timeline, kind: r.kind, recordedPosition: r.recorded_position, stored: true };
+  const view = JSON.parse(r.body) as EntryView;
+  return {
+    entryId: r.entry_id,
+    view,
+    body: r.body,
+    occurredOn: view.occurredOn,
+    status: view.status,
+    actors: view.actors,
+    timeline: r.timeline,
+    kind: r.kind,
+    recordedPosition: r.recorded_position,
+    stored: true,
+  };
 }
