@@ -28,9 +28,9 @@ interface Waiter {
 /**
  * Events per page, and per transaction, of a rebuild. A page's events and
  * what folding them makes are alive until the page is written, so every
- * young-generation GC during it copies them: at 5,000 a 1,000,000-event
- * rebuild spent ~10 s in such GCs, at 1,000 about half that (bench/README.md).
- * Smaller pages did not help further; each is still a transaction.
+ * young-generation GC during it copies them: a 1,000,000-event rebuild spent
+ * 7–9 s in such GCs at 5,000, ~4 s at 1,000 (bench/README.md). Smaller pages
+ * did not help further; each is still a transaction.
  */
 export const REBUILD_PAGE_SIZE = 1000;
 
