@@ -19,9 +19,6 @@ import type { BenchFigures, Benchmark, BenchOptions } from './lib/bench';
 import { gc, medianOf, nowMs, round } from './lib/stats';
 import { generateLog } from './lib/workload';
 
-/** The floor reads in the pages a rebuild reads in. */
-const PAGE = REBUILD_PAGE_SIZE;
-
 export const rebuild: Benchmark = {
   name: 'rebuild',
   description:
@@ -50,7 +47,7 @@ export const rebuild: Benchmark = {
         let read = 0;
         let after: Position | undefined;
         for (;;) {
-          const page = await store.readAll({ after, limit: PAGE });
+          const page = await store.readAll({ after, limit: REBUILD_PAGE_SIZE }); // the pages a rebuild reads
           if (page.length === 0) break;
           read += page.length;
           after = page[page.length - 1].position;

@@ -40,13 +40,16 @@ export interface FoldedChange {
 export interface RowSource {
   /** The rows of these entries that exist, in any order. */
   entries(entryIds: string[]): EntryRow[];
-  /** True while every entry that exists is held in memory (a deferred load, see BulkLoad): then there is nothing to look up. */
+  /**
+   * True while every entry that exists is held in memory (a deferred load,
+   * see BulkLoad): then there is nothing to look up, and nothing is let go.
+   */
   holdsEveryEntry(): boolean;
   timeline(slug: string): TimelineView | undefined;
 }
 
-/** How many entry rows a fold keeps between batches, by default. */
-export const CACHED_ENTRIES = 20_000;
+/** How many entry rows a fold keeps between batches, unless it holds every entry. */
+const CACHED_ENTRIES = 20_000;
 
 /**
  * Thrown when an event, or a row it would write, might not be applied the way
@@ -59,7 +62,8 @@ export class NeedsExactPath extends Error {}
  * Folds a batch of events in memory with the projection's own projectEvent,
  * so that each row is written once per batch rather than once per event: the
  * rebuild's fast path (see BulkLoad). Rows touched are kept until flushed;
- * rows flushed stay cached (up to `maxCachedEntries`) for the next batches.
+ * rows flushed stay cached (up to CACHED_ENTRIES, or all of them while the
+ * source says it holds every entry) for the next batches.
  *
  * It must end exactly where one-by-one projection ends, so it mimics what the
  * SQL upserts keep (an entry's first timeline, kind and recording position; a
@@ -77,19 +81,11 @@ export class BatchFold implements ProjectionTarget {
   readonly changes: FoldedChange[] = [];
   private current: RecordedEvent | null = null;
 
-  constructor(
-    private readonly source: RowSource,
-    private maxCachedEntries = CACHED_ENTRIES,
-  ) {}
+  constructor(private readonly source: RowSource) {}
 
   /** How many entry rows it holds. */
   get size(): number {
     return this.entryRows.size;
-  }
-
-  /** From the next flush on, holds at most this many rows between batches. */
-  limitCache(maxCachedEntries: number): void {
-    this.maxCachedEntries = maxCachedEntries;
   }
 
   /** Folds the events in order; throws NeedsExactPath (or the projection's error) with the fold left dirty: call discard. */
@@ -127,7 +123,7 @@ export class BatchFold implements ProjectionTarget {
     this.dirtyTimelines.clear();
     this.changes.length = 0;
     this.undo.clear();
-    if (this.entryRows.size > this.maxCachedEntries) this.entryRows.clear();
+    if (!this.source.holdsEveryEntry() && this.entryRows.size > CACHED_ENTRIES) this.entryRows.clear();
   }
 
   /**
@@ -200,22 +196,11 @@ export class BatchFold implements ProjectionTarget {
     const row = this.entryRows.get(view.entryId);
     if (!this.undo.has(view.entryId)) this.undo.set(view.entryId, row ? versionOf(row) : null);
     if (row) {
-      Object.assign(row, { view, body, occurredOn: view.occurredOn, status: view.status, actors: view.actors });
+      Object.assign(row, rowVersion(view, body));
       this.dirtyEntries.add(row);
       return;
     }
-    const fresh: EntryRow = {
-      entryId: view.entryId,
-      view,
-      body,
-      occurredOn: view.occurredOn,
-      status: view.status,
-      actors: view.actors,
-      timeline: view.timeline,
-      kind: view.kind,
-      recordedPosition: view.position,
-      stored: false,
-    };
+    const fresh = newEntryRow(view, body, { timeline: view.timeline, kind: view.kind, recordedPosition: view.position, stored: false });
     this.entryRows.set(view.entryId, fresh);
     this.dirtyEntries.add(fresh);
   }
@@ -237,8 +222,19 @@ export class BatchFold implements ProjectionTarget {
 /** What saveEntry changes in a row, and discard puts back. */
 type RowVersion = Pick<EntryRow, 'view' | 'body' | 'occurredOn' | 'status' | 'actors'>;
 
+/** A row's fields that follow its view: the view, its JSON and the columns taken from it. */
+function rowVersion(view: EntryView, body: string): RowVersion {
+  return { view, body, occurredOn: view.occurredOn, status: view.status, actors: view.actors };
+}
+
 function versionOf(row: EntryRow): RowVersion {
   return { view: row.view, body: row.body, occurredOn: row.occurredOn, status: row.status, actors: row.actors };
+}
+
+/** A row for `view`; `fixed` holds the columns an upsert never changes (see EntryRow). */
+export function newEntryRow(view: EntryView, body: string, fixed: Pick<EntryRow, 'timeline' | 'kind' | 'recordedPosition' | 'stored'>): EntryRow {
+  const { timeline, kind, recordedPosition, stored } = fixed;
+  return { entryId: view.entryId, view, body, occurredOn: view.occurredOn, status: view.status, actors: view.actors, timeline, kind, recordedPosition, stored };
 }
 
 /** Values that bind and satisfy NOT NULL in `timelines`, as one-by-one projection would write them. */

@@ -1,7 +1,7 @@
 import type { Position, RecordedEvent } from '@timeline/event-store';
 import type Database from 'better-sqlite3';
 import { getHeapStatistics } from 'node:v8';
-import { BatchFold, CACHED_ENTRIES, type EntryRow } from './batch-fold';
+import { BatchFold, newEntryRow, type EntryRow } from './batch-fold';
 import type { EntryView, TimelineView } from './entry-view';
 import type { EntryChange } from './timeline.projection';
 
@@ -65,15 +65,12 @@ export class BulkLoad {
       ),
       clearDeferred: db.prepare(`DELETE FROM entries_deferred`),
     };
-    this.fold = new BatchFold(
-      {
-        entries: (entryIds) => (this.statements.entries.all(JSON.stringify(entryIds)) as StoredEntry[]).map(toEntryRow),
-        // Deferred, every entry since the reset is in memory: one not there does not exist.
-        holdsEveryEntry: () => this.deferred,
-        timeline,
-      },
-      this.deferred ? Infinity : undefined,
-    );
+    this.fold = new BatchFold({
+      entries: (entryIds) => (this.statements.entries.all(JSON.stringify(entryIds)) as StoredEntry[]).map(toEntryRow),
+      // Deferred, every entry since the reset is in memory: one not there does not exist.
+      holdsEveryEntry: () => this.deferred,
+      timeline,
+    });
     this.write = db.transaction((checkpoint: Position) => this.writeFolded(checkpoint));
     this.writeEntries = db.transaction(() => {
       // In entry order: appends to the table's b-tree rather than inserts all over it.
@@ -119,8 +116,7 @@ export class BulkLoad {
     this.writeEntries();
     this.deferred = false;
     for (const row of this.fold.rows()) row.stored = true;
-    this.fold.limitCache(CACHED_ENTRIES);
-    this.fold.flushed();
+    this.fold.flushed(); // no longer holding every entry: past its cache's size, the fold lets them go
   }
 
   /** Forgets what is held in memory: for after the rows were written another way (the exact path). Materialize first. */
@@ -174,17 +170,5 @@ interface StoredEntry {
 }
 
 function toEntryRow(r: StoredEntry): EntryRow {
-  const view = JSON.parse(r.body) as EntryView;
-  return {
-    entryId: r.entry_id,
-    view,
-    body: r.body,
-    occurredOn: view.occurredOn,
-    status: view.status,
-    actors: view.actors,
-    timeline: r.timeline,
-    kind: r.kind,
-    recordedPosition: r.recorded_position,
-    stored: true,
-  };
+  return newEntryRow(JSON.parse(r.body) as EntryView, r.body, { timeline: r.timeline, kind: r.kind, recordedPosition: r.recorded_position, stored: true });
 }
