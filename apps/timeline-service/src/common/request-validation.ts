@@ -57,16 +57,28 @@ function assertPayloadShape(value: unknown, subject: string): void {
 const notAnObject = () =>
   new RequestValidationError([{ field: 'body', problems: ['body must be a JSON object (content-type: application/json)'] }]);
 
-/** The global pipe: whitelist, forbid unknown fields, transform, and our error shape. */
+/** The parts of an HTTP request that a DTO describes. Anything else Nest hands a pipe is not a request's. */
+const REQUEST_PARTS: ReadonlySet<ArgumentMetadata['type']> = new Set(['body', 'query', 'param']);
+
+/**
+ * The global pipe: whitelist, forbid unknown fields, transform, and our error shape.
+ *
+ * It validates only a request DTO: the body, query or route params, typed with
+ * one of our classes. Nest runs global pipes on every parameter of every handler,
+ * socket handlers included, where the types are numeric (socket, payload, ack)
+ * and the metatype is whatever the compiler emitted for a type (tsc: Function
+ * for a function type or an interface it cannot see). Those are passed through
+ * untouched: the live gateway validates its payloads itself, and a socket is
+ * not input.
+ */
 class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    // An array would be validated key by key ("0 should not exist"): say what is really wrong.
-    // Only where a DTO class is expected; socket payloads are checked by their handlers.
-    const expectsDto = typeof metadata.metatype === 'function' && metadata.metatype !== Object;
-    if (metadata.type === 'body' && expectsDto && (value === null || typeof value !== 'object' || Array.isArray(value))) {
-      throw notAnObject();
+    if (!REQUEST_PARTS.has(metadata.type)) return value;
+    if (this.toValidate(metadata)) {
+      // An array would be validated key by key ("0 should not exist"): say what is really wrong.
+      if (metadata.type === 'body' && (value === null || typeof value !== 'object' || Array.isArray(value))) throw notAnObject();
+      assertPayloadShape(value, metadata.type);
     }
-    if (expectsDto) assertPayloadShape(value, metadata.type === 'body' ? 'body' : 'query');
     return super.transform(value, metadata);
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Logger, type BeforeApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, UseFilters, type BeforeApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import {
   Ack,
   ConnectedSocket,
@@ -22,6 +22,7 @@ import { ApiKeyRegistry } from '../auth/api-keys';
 import { principalOf, socketAuth } from '../auth/socket-auth';
 import { LiveSubscriptions, sendReplay } from './live-subscriptions';
 import { LiveMetrics } from '../metrics/live-metrics';
+import { LiveExceptionFilter } from './live-exception.filter';
 
 type Reply = (answer: LiveAnswer) => void;
 type LiveAnswer =
@@ -32,9 +33,10 @@ type LiveAnswer =
  * The live feed, socket.io namespace /live. Clients `subscribe` to timelines
  * and receive `update`s (what they missed, with `batch: true`, as `updates`
  * messages of many updates each); see LiveSubscriptions for the delivery guarantee.
- * Every payload is validated and answered by ack; nothing a client sends can
- * throw out of a handler.
+ * Every payload is validated and answered by ack; whatever a handler throws
+ * becomes its ack too (LiveExceptionFilter), never a message left unanswered.
  */
+@UseFilters(LiveExceptionFilter)
 @WebSocketGateway({ namespace: '/live', maxHttpBufferSize: 64 * 1024 })
 export class LiveGateway
   implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown
@@ -91,32 +93,28 @@ export class LiveGateway
     if (isBlocked) {
       return reply({ ok: false, error: { code: 'rate_limited', message: `too many subscribes: at most ${limit} per minute for this client` } });
     }
-    answer(reply, () => {
-      const { timeline, after, batch } = parse(SubscribeMessage, payload);
-      if (!this.readModel.timeline(timeline)) {
-        return reply({ ok: false, error: { code: 'not_found', message: `timeline '${timeline}' does not exist` } });
-      }
-      const client = liveClientOf(socket, this.batches);
-      const outcome = this.subscriptions.subscribe(client, timeline, after);
-      if (!outcome.ok) return reply({ ok: false, error: { code: outcome.code, message: outcome.message } });
-      // Ack and replay in the same synchronous step as the registration: no
-      // live change can be sent between them (see LiveSubscriptions).
-      reply({ ok: true, position: outcome.position });
-      sendReplay(client, timeline, outcome.replay, batch === true);
-      this.metrics.subscribed();
-      this.metrics.updatesPushed(outcome.replay.length);
-    });
+    const { timeline, after, batch } = parse(SubscribeMessage, payload);
+    if (!this.readModel.timeline(timeline)) {
+      return reply({ ok: false, error: { code: 'not_found', message: `timeline '${timeline}' does not exist` } });
+    }
+    const liveClient = liveClientOf(socket, this.batches);
+    const outcome = this.subscriptions.subscribe(liveClient, timeline, after);
+    if (!outcome.ok) return reply({ ok: false, error: { code: outcome.code, message: outcome.message } });
+    // Ack and replay in the same synchronous step as the registration: no
+    // live change can be sent between them (see LiveSubscriptions).
+    reply({ ok: true, position: outcome.position });
+    sendReplay(liveClient, timeline, outcome.replay, batch === true);
+    this.metrics.subscribed();
+    this.metrics.updatesPushed(outcome.replay.length);
   }
 
   @OnMessage('unsubscribe')
   unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown, @Ack() ack?: Reply): void {
     const reply = replyTo(ack);
-    answer(reply, () => {
-      const { timeline } = parse(UnsubscribeMessage, payload);
-      this.subscriptions.unsubscribe(socket.id, timeline);
-      this.metrics.unsubscribed();
-      reply({ ok: true });
-    });
+    const { timeline } = parse(UnsubscribeMessage, payload);
+    this.subscriptions.unsubscribe(socket.id, timeline);
+    this.metrics.unsubscribed();
+    reply({ ok: true });
   }
 
   /**
@@ -160,15 +158,4 @@ function parse<T extends object>(type: new () => T, payload: unknown): T {
     throw new RequestValidationError([{ field: 'payload', problems: [`payload is too large: at most ${MAX_MESSAGE_BYTES} bytes`] }]);
   }
   return validateInto(type, payload, ''); // refuses prototype keys and deep nesting too
-}
-
-/** Runs a handler body; any error becomes an ok:false ack rather than escaping the handler. */
-function answer(reply: Reply, run: () => void): void {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof RequestValidationError) return reply({ ok: false, error: { code: 'invalid', message: error.message } });
-    new Logger('Live').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    reply({ ok: false, error: { code: 'internal', message: 'internal error' } });
-  }
 }
