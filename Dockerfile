@@ -7,9 +7,10 @@
 # The image sets NODE_ENV=production, so the service refuses to start without API_KEYS
 # or API_KEYS_FILE (see README, Security).
 
-ARG NODE_VERSION=20.20.2
-# The npm the lockfile and package.json's allowScripts are written for (npm 10, which
-# node 20 ships, ignores allowScripts and would run every install script).
+# The Node that CI runs the acceptance suite on (.ci/run: node@24 from the npm registry).
+ARG NODE_VERSION=24.21.0
+# The npm the lockfile and package.json's allowScripts are written for (older npms
+# ignore allowScripts and would run every install script).
 ARG NPM_VERSION=11.19.1
 
 # Build stage: the dev toolchain compiles the TypeScript; better-sqlite3 is native
@@ -23,11 +24,13 @@ RUN npm install -g npm@${NPM_VERSION}
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json nest-cli.json ./
+COPY tsconfig.json nest-cli.json .swcrc ./
 COPY apps ./apps
 COPY libs ./libs
-# Compiles both apps (the service and the CLI) and copies the live page's assets
-# (nest-cli.json); then drops the dev dependencies, keeping the compiled natives.
+# Compiles both apps (the service and the CLI) with SWC and .swcrc, the compiler the
+# tests use, and copies the live page's assets (nest-cli.json); then drops the dev
+# dependencies, keeping the compiled natives. CI proves this layout: the acceptance
+# suite runs against such a production-only install (.ci/production-install).
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # Runtime stage: production dependencies, the compiled code and the seeds, nothing else.
@@ -49,9 +52,9 @@ RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 3000
 # Liveness only: /health/live answers while the process serves HTTP. Slim images
-# have no curl, so node asks (fetch is built into Node 20).
+# have no curl, so node asks (fetch is built into Node).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node itself is PID 1: the service handles SIGTERM (docker stop) by telling live
 # clients to reconnect elsewhere, draining, and exiting 0.
-CMD ["node", "dist/apps/timeline-service/apps/timeline-service/src/main.js"]
+CMD ["node", "dist/apps/timeline-service/src/main.js"]

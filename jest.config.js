@@ -1,16 +1,11 @@
-// Nest 12 ships ES modules; Node 20's Jest cannot require() them, so SWC compiles
-// them to CommonJS along with our TypeScript (Node 24.9+ would not need this).
-const swc = [
-  '@swc/jest',
-  {
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      target: 'es2022',
-    },
-    module: { type: 'commonjs' },
-  },
-];
+// One compiler for what ships and what is tested: the `.swcrc` that `nest build`
+// compiles the service and the CLI with (nest-cli.json) is the one Jest compiles
+// the tests' sources with, so decorator metadata is the same in both. Nest 12
+// ships ES modules, which Node 20's Jest cannot require(), so SWC compiles those
+// to CommonJS too (Node 24.9+ would not need this).
+const { readFileSync } = require('node:fs');
+const { $schema, ...swcrc } = JSON.parse(readFileSync(`${__dirname}/.swcrc`, 'utf8'));
+const swc = ['@swc/jest', { ...swcrc, swcrc: false }];
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.(ts|js|mjs)$': swc },
@@ -20,6 +15,15 @@ const shared = {
 module.exports = {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/*.e2e-spec.ts'] },
+    // The built artifact (dist/) as its own process, spoken to only as clients do.
+    {
+      ...shared,
+      displayName: 'acceptance',
+      testMatch: ['<rootDir>/test/acceptance/**/*.acceptance-spec.ts'],
+      globalSetup: '<rootDir>/test/acceptance/support/build-once.ts',
+    },
+    // The benchmark harness's smoke test: needs bench/'s own install, so only `npm run bench:smoke` runs it.
+    { ...shared, displayName: 'bench', testMatch: ['<rootDir>/bench/**/*.spec.ts'] },
   ],
 };

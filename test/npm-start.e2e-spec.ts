@@ -6,7 +6,7 @@ import { freePort, waitForHealth } from './support/free-port';
 import { REPO_ROOT } from './support/ts-child';
 
 const SEED = JSON.parse(readFileSync(join(REPO_ROOT, 'seeds', 'japan-ukraine-support.json'), 'utf8')) as { entries: unknown[] };
-const MAIN = join(REPO_ROOT, 'dist', 'apps', 'timeline-service', 'apps', 'timeline-service', 'src', 'main.js');
+const MAIN = join(REPO_ROOT, 'dist', 'apps', 'timeline-service', 'src', 'main.js');
 
 /**
  * What a newsroom engineer does first: `npm start` on a fresh checkout, then
