@@ -6,8 +6,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { append64 } from '../bench/append.bench';
-import { checkTargets, machineInfo, runInProcess, toMarkdown, writeResults } from '../bench/lib/harness';
+import { append64 } from './append.bench';
+import { checkTargets, machineInfo, runInProcess, toMarkdown, writeResults } from './lib/harness';
 
 describe('bench harness (smoke)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
