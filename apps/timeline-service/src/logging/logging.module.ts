@@ -54,7 +54,15 @@ export function createRootLogger({ level, format, destination }: LoggingOptions)
   const stream =
     destination ??
     (format === 'pretty'
-      ? pretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,req,res' })
+      ? pretty({
+          sync: true,
+          colorize: process.stdout.isTTY === true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          // One line per event, as a person reads a terminal: "[Context] message", other fields after it.
+          messageFormat: '{if context}[{context}] {end}{msg}',
+          singleLine: true,
+          ignore: 'pid,hostname,service,req,res,context,responseTime',
+        })
       : pino.destination({ fd: 1, sync: true }));
   return pino(options, stream);
 }
