@@ -1,7 +1,8 @@
 import { precisionOf } from '@timeline/domain';
 import { SqliteEventStore } from '@timeline/event-store';
 import { SqliteReadModel } from '@timeline/projections';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '@timeline/event-store';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capture, copyDataDir, generateLog, runCli, tempDir, writeLog, type CliRun } from './support/cli';
@@ -54,7 +55,7 @@ const digestOf = (dataDir: string) => {
 };
 /** Opens the event store's file directly, as someone tampering with it would. */
 const tamper = (dataDir: string, edit: (db: Database.Database) => void) => {
-  const db = new Database(join(dataDir, 'events.sqlite'));
+  const db = openSqlite(join(dataDir, 'events.sqlite'));
   try {
     edit(db);
   } finally {
@@ -322,7 +323,7 @@ describe('timeline verify on a tampered store', () => {
   /** A copy of the prepared store whose read model has one entry's title changed. */
   const withTamperedReadModel = (name: string) => {
     const copyDir = copy(prepared, name);
-    const db = new Database(join(copyDir, 'read-model.sqlite'));
+    const db = openSqlite(join(copyDir, 'read-model.sqlite'));
     try {
       const row = db.prepare('SELECT body FROM entries WHERE entry_id = ?').get(C) as { body: string };
       const body = JSON.parse(row.body) as { title: string };

@@ -6,7 +6,7 @@
  * second connection), not mocks. Recovery happens without a restart.
  */
 import { SqliteEventStore, type NewEvent } from '@timeline/event-store';
-import Database from 'better-sqlite3';
+import { openSqlite } from '@timeline/event-store';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { MonitoredEventStore } from '../apps/timeline-service/src/health/monitored-event-store';
@@ -97,7 +97,7 @@ describe('store unavailable', () => {
     const a = await recordEntry(api, slug, announcement());
     const head = await api.head();
 
-    const other = new Database(join(s.dataDir, 'events.sqlite'));
+    const other = openSqlite(join(s.dataDir, 'events.sqlite'));
     try {
       other.exec('BEGIN IMMEDIATE'); // e.g. a CLI import, or an instance stuck mid-transaction
 

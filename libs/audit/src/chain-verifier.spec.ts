@@ -5,7 +5,8 @@
  * access to the file would, and reopens the store to verify it.
  */
 import { SqliteEventStore, type RecordedEvent } from '@timeline/event-store';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '@timeline/event-store';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +55,7 @@ describe('verifyChains', () => {
     const file = join(dir, `copy-${++copies}.sqlite`);
     copyFileSync(pristine, file);
     for (const suffix of ['-wal', '-shm']) if (existsSync(pristine + suffix)) copyFileSync(pristine + suffix, file + suffix);
-    const db = new Database(file);
+    const db = openSqlite(file);
     try {
       tamper(db);
     } finally {

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from './open-sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuplicateEventIdError, StoreUnavailableError, WrongExpectedVersionError } from '../event-store.errors';
@@ -136,7 +137,7 @@ export class SqliteEventStore implements EventStore {
     this.busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 20));
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     // Opening (WAL recovery) may wait for another process the usual 5 s, once.
-    this.db = new Database(file, { timeout: 5000 });
+    this.db = openSqlite(file, { timeout: 5000 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     // Other processes (a second instance, the CLI) may hold the write lock. A

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from './open-sqlite';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,7 +88,7 @@ describe('SqliteEventStore when it cannot write', () => {
   describe('write lock held by another process', () => {
     let other: Database.Database;
     beforeEach(() => {
-      other = new Database(file);
+      other = openSqlite(file);
       other.exec('BEGIN IMMEDIATE');
     });
     afterEach(() => {

@@ -1,5 +1,5 @@
 import { SqliteEventStore, StoreUnavailableError, type EventStore, type RecordedEvent } from '@timeline/event-store';
-import Database from 'better-sqlite3';
+import { openSqlite } from '@timeline/event-store';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,7 +152,7 @@ describe('Projector', () => {
     const head = (await store.headPosition())!;
     await projector.waitFor(head, 5000);
 
-    const other = new Database(file);
+    const other = openSqlite(file);
     other.exec('BEGIN IMMEDIATE'); // another process holds the read model's write lock
     const late = await store.append('timeline-late', [{ id: '00000000-0000-4000-8000-000000000001', type: 'TimelineOpened', data: { slug: 'late', title: 'Late', description: '' }, metadata: meta }], 'no-stream');
     await expect(projector.waitFor(late.position, 300)).resolves.toBe(false);

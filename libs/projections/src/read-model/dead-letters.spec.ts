@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@timeline/event-store';
-import Database from 'better-sqlite3';
+import { openSqlite } from '@timeline/event-store';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,7 +162,7 @@ describe('SqliteReadModel: dead letters', () => {
     model.apply(log.events.slice(0, 2));
     const digest = model.digest();
 
-    const other = new Database(file);
+    const other = openSqlite(file);
     other.exec('BEGIN IMMEDIATE'); // another process holds the write lock
     try {
       expect(() => model.apply(log.events.slice(2))).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));

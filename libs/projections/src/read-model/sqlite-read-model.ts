@@ -1,5 +1,5 @@
-import type { RecordedEvent, Position } from '@timeline/event-store';
-import Database from 'better-sqlite3';
+import { openSqlite, type RecordedEvent, type Position } from '@timeline/event-store';
+import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -90,7 +90,7 @@ export class SqliteReadModel {
 
   constructor(readonly file: string, options: SqliteReadModelOptions = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+    this.db = openSqlite(file, { timeout: options.busyTimeoutMs ?? 5000 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.migrate();
