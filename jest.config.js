@@ -15,7 +15,7 @@ const shared = {
 module.exports = {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/*.e2e-spec.ts'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/*.e2e-spec.ts', '<rootDir>/test/kurrentdb-emulator/**/*.spec.ts'] },
     // The built artifact (dist/) as its own process, spoken to only as clients do.
     {
       ...shared,
