@@ -28,3 +28,19 @@ export class DuplicateEventIdError extends Error {
     super(`event id ${eventId} was already used for a different event (appending to ${stream})`);
   }
 }
+
+/** The stream was deleted (KurrentDB: tombstoned or soft-deleted and not written again); the embedded store never deletes one. */
+export class StreamDeletedError extends Error {
+  override readonly name = 'StreamDeletedError';
+  constructor(readonly stream: string) {
+    super(`stream ${stream} was deleted`);
+  }
+}
+
+/** An event in the store that this application did not write: its metadata is not EventMetadata. */
+export class ForeignEventError extends Error {
+  override readonly name = 'ForeignEventError';
+  constructor(readonly stream: string, readonly revision: number, problem: string) {
+    super(`event ${stream}@${revision}: ${problem}; it was not written by this service`);
+  }
+}

@@ -28,7 +28,21 @@ export interface EventMetadata {
 }
 
 export interface NewEvent {
-  /** A uuid. Re-appending the same ids at the same expected revision is idempotent. */
+  /**
+   * A uuid, new for every event: never reuse one.
+   *
+   * Both stores promise: re-appending the same events (same ids, same order) to
+   * the same stream at the same exact revision or 'no-stream' returns the
+   * original result and writes nothing, however long ago the original was.
+   * Retry that way (handleCommand does).
+   *
+   * They differ elsewhere, and callers may rely on neither: the embedded store
+   * refuses an id already used anywhere in the log (DuplicateEventIdError), and
+   * recognises a retry at 'any' or 'stream-exists' for ever; KurrentDB accepts
+   * an id used in another stream as a new event, and recognises a retry at 'any'
+   * or 'stream-exists' only while the id is in its bounded cache of recent ids
+   * (after that the retry writes a duplicate).
+   */
   id: string;
   type: string;
   data: Record<string, unknown>;

@@ -7,11 +7,12 @@ import {
   KurrentDBClient,
   NotLeaderError,
   START,
+  StreamDeletedError as KurrentStreamDeletedError,
   StreamNotFoundError,
   WrongExpectedVersionError as KurrentWrongExpectedVersionError,
 } from '@kurrent/kurrentdb-client';
 import type { Direction, ReadPosition } from '@kurrent/kurrentdb-client';
-import { StoreUnavailableError, WrongExpectedVersionError } from '../event-store.errors';
+import { StoreUnavailableError, StreamDeletedError, WrongExpectedVersionError } from '../event-store.errors';
 import type {
   AppendResult,
   EventStore,
@@ -24,7 +25,7 @@ import type {
   RecordedEvent,
   SubscribeOptions,
 } from '../event-store.port';
-import { clampLimit, isSystem, toActual, toRecorded, toStoreError, toStreamState } from './kurrentdb-mapping';
+import { clampLimit, isSystem, toActual, toRecorded, toStoreError, toStreamState, withRecordedAt } from './kurrentdb-mapping';
 import { decodeKurrentDbPosition, encodeKurrentDbPosition } from './kurrentdb-positions';
 import { HISTORY_PAGE, KurrentDbSubscription } from './kurrentdb-subscription';
 
@@ -37,46 +38,55 @@ const NOT_LEADER_ATTEMPTS = 3;
  * re-appends (by event id at the same expected revision) and a global log with
  * (commit, prepare) positions. This adapter translates types and errors, and
  * makes $all reads exclusive of `after` (KurrentDB's are inclusive).
+ *
+ * The client is replaced after any connection-level failure: its native reader
+ * (@kurrent/bridge) gives up for good when its first connection fails, so a
+ * client made while KurrentDB was down would never read again.
  */
 export class KurrentDbEventStore implements EventStore {
   private readonly subscriptions = new Set<KurrentDbSubscription>();
   private closed = false;
+  private client: KurrentDBClient;
 
-  constructor(private readonly client: KurrentDBClient) {}
+  constructor(private readonly connect: () => KurrentDBClient) {
+    this.client = connect();
+  }
 
   /** e.g. kurrentdb://localhost:2113?tls=false */
   static fromConnectionString(connectionString: string): KurrentDbEventStore {
-    return new KurrentDbEventStore(KurrentDBClient.connectionString(connectionString));
+    return new KurrentDbEventStore(() => KurrentDBClient.connectionString(connectionString));
   }
 
   async append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     this.assertOpen();
     if (events.length === 0) throw new RangeError('append needs at least one event');
-    const proposed = events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data, metadata: e.metadata }));
-    const result = await this.call(() => this.client.appendToStream(stream, proposed, { streamState: toStreamState(expected) }), {
+    // recordedAt travels in the metadata (see withRecordedAt): the server's own
+    // time comes back in whole seconds on reads and to the millisecond on subscriptions.
+    const recordedAt = new Date().toISOString();
+    const proposed = events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data, metadata: withRecordedAt(e.metadata, recordedAt) }));
+    const result = await this.call((client) => client.appendToStream(stream, proposed, { streamState: toStreamState(expected) }), {
       stream,
       expected,
     });
-    // Only reachable when the connection string sets throwOnAppendFailure=false.
-    if (!result.success) throw new WrongExpectedVersionError(stream, expected, toActual(result.nextExpectedRevision));
-    const revision = result.nextExpectedRevision;
-    // The append's own position is not relied on: an idempotent retry answers without one
-    // (or with another log position), and the server reports one number as both commit and
-    // prepare, which for multi-event appends need not be the last event's (commit, prepare).
-    // Reading the last event back gives exactly what readStream/readAll report, and the
-    // same answer for the original append and every retry of it.
-    const position = await this.positionOf(stream, revision, events[events.length - 1].id);
-    return { revision: Number(revision), position };
+    // Only with throwOnAppendFailure=false in the connection string, whose answer
+    // carries a wrong revision (client 1.3.1 reports 0 or 1): ask the stream itself.
+    if (!result.success) throw new WrongExpectedVersionError(stream, expected, await this.currentRevision(stream));
+    // The append's own answer: the server gives the last event's log position,
+    // for a recognised retry too, as one number used as both commit and prepare,
+    // which is where $all reads place a self-committed event. Never read back:
+    // a read that failed after a committed write would report the write as failed.
+    if (!result.position) throw new Error(`KurrentDB answered an append to ${stream} without a log position (server older than 20.6?)`);
+    return { revision: Number(result.nextExpectedRevision), position: encodeKurrentDbPosition(result.position) };
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     const { fromRevision, maxCount } = options;
     if (maxCount !== undefined && maxCount <= 0) return [];
-    return this.call(async () => {
+    return this.call(async (client) => {
       const events: RecordedEvent[] = [];
       try {
-        const reading = this.client.readStream(stream, {
+        const reading = client.readStream(stream, {
           fromRevision: fromRevision === undefined ? START : BigInt(fromRevision),
           maxCount,
         });
@@ -88,7 +98,7 @@ export class KurrentDbEventStore implements EventStore {
         throw error;
       }
       return events;
-    });
+    }, { stream });
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
@@ -113,7 +123,7 @@ export class KurrentDbEventStore implements EventStore {
       options.after,
       (after) => this.readAll({ after, limit: HISTORY_PAGE }),
       (after) =>
-        this.client.subscribeToAll({
+        this.currentClient().subscribeToAll({
           // Subscriptions start strictly after fromPosition (unlike reads); the
           // subscription also drops anything at or before `after` in case that changes.
           fromPosition: after === undefined ? START : decodeKurrentDbPosition(after),
@@ -164,7 +174,7 @@ export class KurrentDbEventStore implements EventStore {
       const from: ReadPosition = cursor === undefined ? (forwards ? START : END) : decodeKurrentDbPosition(cursor);
       let read = 0;
       let advanced = false;
-      for await (const resolved of this.client.readAll({ direction, fromPosition: from, maxCount, filter: excludeSystemEvents() })) {
+      for await (const resolved of this.currentClient().readAll({ direction, fromPosition: from, maxCount, filter: excludeSystemEvents() })) {
         read += 1;
         const event = resolved.event;
         if (!event) continue;
@@ -178,39 +188,58 @@ export class KurrentDbEventStore implements EventStore {
     }
   }
 
-  /** Reads back the event an append just wrote (or had written, for a retry) to learn its log position. */
-  private async positionOf(stream: string, revision: bigint, eventId: string): Promise<Position> {
-    return this.call(async () => {
-      // From the leader: a follower may not have the event yet.
-      const reading = this.client.readStream(stream, { fromRevision: revision, maxCount: 1, requiresLeader: true });
-      for await (const resolved of reading) {
-        const event = resolved.event;
-        if (event && event.id.toLowerCase() === eventId.toLowerCase()) return toRecorded(event).position;
+  /** The stream's last revision, or 'no-stream', asked of the leader (a follower may lag). */
+  private async currentRevision(stream: string): Promise<number | 'no-stream'> {
+    return this.call(async (client) => {
+      try {
+        for await (const resolved of client.readStream(stream, { direction: BACKWARDS, fromRevision: END, maxCount: 1, requiresLeader: true })) {
+          if (resolved.event) return Number(resolved.event.revision);
+        }
+      } catch (error) {
+        if (error instanceof StreamNotFoundError) return 'no-stream';
+        throw error;
       }
-      throw new Error(`KurrentDB: event ${eventId} is not at ${stream}@${revision} right after appending it there`);
-    });
+      return 'no-stream';
+    }, { stream });
   }
 
   /**
    * Runs one client call, translating its errors into the port's. NotLeader is
    * retried: the client reconnects to the leader after reporting it, and the
-   * request was refused, not executed, so repeating it is safe.
+   * request was refused, not executed, so repeating it is safe. After a
+   * connection-level failure the next call gets a new client.
    */
-  private async call<T>(run: () => Promise<T>, append?: { stream: string; expected: ExpectedRevision }): Promise<T> {
+  private async call<T>(run: (client: KurrentDBClient) => Promise<T>, about?: { stream: string; expected?: ExpectedRevision }): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      const client = this.currentClient();
       try {
-        return await run();
+        return await run(client);
       } catch (error) {
         if (error instanceof NotLeaderError && attempt < NOT_LEADER_ATTEMPTS) {
           await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
           continue;
         }
-        if (append && error instanceof KurrentWrongExpectedVersionError) {
-          throw new WrongExpectedVersionError(append.stream, append.expected, toActual(error.actualState));
+        if (about?.expected !== undefined && error instanceof KurrentWrongExpectedVersionError) {
+          throw new WrongExpectedVersionError(about.stream, about.expected, toActual(error.actualState));
         }
-        throw toStoreError(error);
+        if (error instanceof KurrentStreamDeletedError) throw new StreamDeletedError(about?.stream ?? error.streamName);
+        const mapped = toStoreError(error);
+        if (mapped instanceof StoreUnavailableError) this.replace(client);
+        throw mapped;
       }
     }
+  }
+
+  private currentClient(): KurrentDBClient {
+    this.assertOpen();
+    return this.client;
+  }
+
+  /** A new client for the next call, unless another failed call already made one. */
+  private replace(failed: KurrentDBClient): void {
+    if (this.closed || this.client !== failed) return;
+    this.client = this.connect();
+    failed.dispose().catch(() => undefined);
   }
 
   private assertOpen(): void {

@@ -9,7 +9,7 @@ import {
   UnavailableError,
 } from '@kurrent/kurrentdb-client';
 import type { AppendStreamState, CurrentStreamState } from '@kurrent/kurrentdb-client';
-import { StoreUnavailableError, WrongExpectedVersionError } from '../event-store.errors';
+import { ForeignEventError, StoreUnavailableError, WrongExpectedVersionError } from '../event-store.errors';
 import type { EventMetadata, ExpectedRevision, Position, RecordedEvent } from '../event-store.port';
 import { encodeKurrentDbPosition, type KurrentDbLogPosition } from './kurrentdb-positions';
 
@@ -49,19 +49,52 @@ export function toActual(state: CurrentStreamState): number | 'no-stream' {
   return typeof state === 'bigint' && state >= 0n ? Number(state) : 'no-stream';
 }
 
+/**
+ * The metadata key that carries an event's recordedAt: the appending service's
+ * clock, to the millisecond. KurrentDB's own `created` is not used for our
+ * events because the client gives it in whole seconds on reads (its native
+ * reader divides the ticks) and to the millisecond on subscriptions, so the
+ * same event would have two times. The key is the store's, not the writer's:
+ * it is added on append and taken out again on read, and the hash chain never
+ * covers it. (Several instances writing to one KurrentDB: times follow each
+ * instance's clock; positions, not times, order the log.)
+ */
+export const RECORDED_AT = '$recordedAt';
+
+export function withRecordedAt(metadata: EventMetadata, recordedAt: string): Record<string, unknown> {
+  return Object.assign({}, metadata, { [RECORDED_AT]: recordedAt });
+}
+
 export function toRecorded(event: ClientRecord, encoded?: Position): RecordedEvent {
   const position = encoded ?? encodePosition(event);
+  const revision = Number(event.revision);
+  const { [RECORDED_AT]: stamped, ...metadata } = ourMetadata(event, revision);
   return {
     id: event.id,
     stream: event.streamId,
-    revision: Number(event.revision),
+    revision,
     position,
     type: event.type,
     data: asRecord(event.data),
-    // Our own appends always carry EventMetadata; events written by other tools are passed through as they are.
-    metadata: asRecord(event.metadata) as EventMetadata,
-    recordedAt: toIsoString(event.created),
+    metadata: metadata as EventMetadata,
+    // Events appended before recordedAt travelled in the metadata have only the server's time.
+    recordedAt: typeof stamped === 'string' && !Number.isNaN(Date.parse(stamped)) ? stamped : toIsoString(event.created),
   };
+}
+
+/** The metadata as this service writes it (EventMetadata); anything else is refused by name, not passed off as ours. */
+function ourMetadata(event: ClientRecord, revision: number): Record<string, unknown> {
+  const metadata = event.metadata;
+  const problem =
+    typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || metadata instanceof Uint8Array
+      ? 'its metadata is not a JSON object'
+      : typeof (metadata as Record<string, unknown>).recordedBy !== 'string' ||
+          typeof (metadata as Record<string, unknown>).correlationId !== 'string' ||
+          typeof (metadata as Record<string, unknown>).schemaVersion !== 'number'
+        ? 'its metadata lacks recordedBy, correlationId or schemaVersion'
+        : null;
+  if (problem) throw new ForeignEventError(event.streamId, revision, problem);
+  return metadata as Record<string, unknown>;
 }
 
 function encodePosition(event: ClientRecord): Position {
@@ -109,8 +142,9 @@ export function toStoreError(error: unknown): unknown {
     error instanceof TimeoutError ||
     error instanceof NotLeaderError ||
     error instanceof CancelledError ||
-    // Raw gRPC status UNAVAILABLE (14) / DEADLINE_EXCEEDED (4) that the client did not wrap.
-    (error instanceof Error && [4, 14].includes((error as { code?: unknown }).code as number)) ||
+    // Raw gRPC status CANCELLED (1), DEADLINE_EXCEEDED (4) or UNAVAILABLE (14) that the client did not
+    // wrap: seen through the emulator, a new client's first ServerFeatures call cancelled as the server went away.
+    (error instanceof Error && [1, 4, 14].includes((error as { code?: unknown }).code as number)) ||
     // Cluster discovery gives up with a plain Error.
     (error instanceof Error && error.message.startsWith('Failed to discover'));
   if (!unavailable) return error;

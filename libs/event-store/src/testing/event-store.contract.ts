@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WrongExpectedVersionError } from '../event-store.errors';
+import { DuplicateEventIdError, WrongExpectedVersionError } from '../event-store.errors';
 import type { EventStore, NewEvent, RecordedEvent } from '../event-store.port';
 
 /**
@@ -142,6 +142,36 @@ export function describeEventStoreContract(adapter: string, open: () => Promise<
         const first = await store.append(s, batch, 'no-stream');
         expect(await store.append(s, batch, 'no-stream')).toEqual(first);
         expect(await store.readStream(s)).toHaveLength(1);
+      });
+
+      it('a retry is recognised however many appends came after it (exact revision and no-stream)', async () => {
+        const s = stream();
+        const first = [event()];
+        const second = [event()];
+        const original = [await store.append(s, first, 'no-stream'), await store.append(s, second, 0)];
+        for (let i = 0; i < 300; i++) await store.append(stream(), [event()], 'no-stream'); // past any cache of recent ids
+        expect(await store.append(s, first, 'no-stream')).toEqual(original[0]);
+        expect(await store.append(s, second, 0)).toEqual(original[1]);
+        expect(await store.readStream(s)).toHaveLength(2);
+      });
+
+      it("an id used in another stream is never answered with that stream's result", async () => {
+        // The stores differ here (see NewEvent.id): the embedded store refuses the id, KurrentDB
+        // writes a new event. Neither may pass the reuse off as a retry of the other append.
+        const reused = event();
+        const elsewhere = await store.append(stream(), [reused], 'no-stream');
+        const s = stream();
+        const outcome = await store.append(s, [reused], 'no-stream').then(
+          (result) => ({ result }),
+          (error: unknown) => ({ error }),
+        );
+        if ('error' in outcome) {
+          expect(outcome.error).toBeInstanceOf(DuplicateEventIdError);
+          expect(await store.readStream(s)).toEqual([]);
+        } else {
+          expect(outcome.result).not.toEqual(elsewhere);
+          expect((await store.readStream(s)).map((e) => [e.id, e.revision, e.position])).toEqual([[reused.id, 0, outcome.result.position]]);
+        }
       });
     });
 
