@@ -15,6 +15,7 @@ export const REPO_ROOT = resolve(BENCH_DIR, '..');
 /** Every benchmark of the suite, in run order, and the module exporting it. */
 export const SUITE: ReadonlyArray<{ name: string; module: string; exportName: string }> = [
   { name: 'append64', module: 'append.bench.ts', exportName: 'append64' },
+  { name: 'append_kurrentdb', module: 'append-kurrentdb.bench.ts', exportName: 'appendKurrentDb' },
   { name: 'http_record', module: 'http.bench.ts', exportName: 'httpRecord' },
   { name: 'query', module: 'http.bench.ts', exportName: 'query' },
   { name: 'fanout', module: 'fanout.bench.ts', exportName: 'fanout' },
