@@ -9,7 +9,18 @@
  *     the stream and revision) on copies whose event store or read model was edited;
  *   - `export` writes the very NDJSON log and TimelineJS document the service served;
  *   - `rebuild` exits 0 with equal digests, rebuilds a deleted read model from the log,
- *     and a service restarted on the rebuilt data dir serves exactly what it served before.
+ *     and a service restarted on the rebuilt data dir serves exactly what it served before;
+ *   - `import` loads that export into an empty store (then verifies and rebuilds), refuses
+ *     a store that holds events, and a service started on the imported store serves the
+ *     same timeline.
+ *
+ * On either store (ACCEPTANCE_STORE, see ./support/store.ts). With KurrentDB the log is
+ * in the test file's KurrentDB emulator and the data dir holds only the read model (a
+ * SQLite file on both stores); the CLI is given EVENTSTORE_CONNECTION_STRING as the
+ * service is. What only the embedded store has is chosen by store when the file is
+ * loaded (describeOn): tampering with events.sqlite, its log numbered 1, 2, 3, …, and
+ * a DATA_DIR without events.sqlite; KurrentDB has its counterpart (a KurrentDB that
+ * cannot be reached).
  */
 import Database from 'better-sqlite3';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,7 +39,8 @@ import {
   type TimelineJs,
   type Written,
 } from './support/api';
-import { runCli, SEEDED, startService, type CliResult, type RunningService } from './support/artifact';
+import { freePort, runCli, SEEDED, startService, type CliResult, type RunningService } from './support/artifact';
+import { describeOn, fileEmulator, ON_KURRENTDB, POSITION, POSITION_TEXT, startEmulator, type Emulator } from './support/store';
 
 jest.setTimeout(60_000);
 
@@ -115,8 +127,17 @@ async function served(api: Api, entryIds: string[]): Promise<Served> {
   };
 }
 
-/** `timeline <args>` on a data dir, as the image runs it. */
-const cli = (dataDir: string, ...args: string[]): CliResult => runCli(args, { DATA_DIR: dataDir });
+// ---------------------------------------------------------------------------
+// The store: the embedded one in each data dir, or the test file's KurrentDB (set in beforeAll)
+
+let kurrentdb: Emulator | undefined;
+
+/** What points the CLI at a store besides DATA_DIR: the KurrentDB's connection string, on KurrentDB. */
+const storeEnv = (store: Emulator | undefined = kurrentdb): Record<string, string> =>
+  store ? { EVENTSTORE_CONNECTION_STRING: store.connectionString } : {};
+
+/** `timeline <args>` on a data dir (and on KurrentDB, the file's one), as the image runs it. */
+const cli = (dataDir: string, ...args: string[]): CliResult => runCli(args, { DATA_DIR: dataDir, ...storeEnv() });
 
 /** The run exited with `status`; otherwise fails showing everything it printed. */
 function expectExit(run: CliResult, status: number): void {
@@ -144,8 +165,9 @@ let before: Served;
 let stopped: { code: number | null; signal: NodeJS.Signals | null };
 
 beforeAll(async () => {
+  if (ON_KURRENTDB) kurrentdb = await fileEmulator();
   dataDir = tempDir('data');
-  const service: RunningService = await startService({ dataDir });
+  const service: RunningService = await startService({ dataDir, kurrentdb });
   try {
     const api = apiAt(service.url);
     await api.openTimeline({ slug: SLUG, title: 'The CLI desk', description: 'Recorded over HTTP, checked on the command line' });
@@ -163,14 +185,24 @@ beforeAll(async () => {
   }
 });
 
-/** The log's head as a count: the embedded store numbers its events 1, 2, 3, … */
+/** How many events the log holds: the seeds, and what beforeAll recorded. */
 const eventCount = () => parseLines(before.ndjson).length;
 
-it('the service wrote the data dir and stopped cleanly on SIGTERM', () => {
+it('the service wrote the log and stopped cleanly on SIGTERM', () => {
   expect(stopped).toEqual({ code: 0, signal: null });
   const lines = parseLines(before.ndjson);
   expect(lines[lines.length - 1].position).toBe((before.health as { head: string }).head);
-  expect(lines.map((l) => l.position)).toEqual(lines.map((_, i) => String(i + 1).padStart(20, '0')));
+  const positions = lines.map((l) => l.position);
+  expect(positions.every((p) => POSITION.test(p))).toBe(true);
+  expect(new Set(positions).size).toBe(positions.length);
+  expect(positions).toEqual([...positions].sort());
+});
+
+describeOn('sqlite', 'the embedded store', "KurrentDB's positions are byte offsets in its log, not a count", () => {
+  it('numbers its log 1, 2, 3, …', () => {
+    const lines = parseLines(before.ndjson);
+    expect(lines.map((l) => l.position)).toEqual(lines.map((_, i) => String(i + 1).padStart(20, '0')));
+  });
 });
 
 // ---------------------------------------------------------------------------
@@ -185,35 +217,39 @@ describe('timeline verify', () => {
     expect(run.stdout).toMatch(new RegExp(`^verify: OK: ${eventCount()} events in ${streams} streams`, 'm'));
   });
 
-  it.each([
-    [
-      'a byte changed in the middle of a stream',
-      () => signing.entryId,
-      (db: Database.Database, entryId: string) =>
-        db.prepare(`UPDATE events SET data = replace(data, 'Bari', 'Bali') WHERE stream = ? AND revision = 1`).run(`entry-${entryId}`).changes,
-      /revision 1 at position \d{20}: content does not match its hash/,
-    ],
-    [
-      'an event deleted from the middle of a stream',
-      () => signing.entryId,
-      (db: Database.Database, entryId: string) => db.prepare('DELETE FROM events WHERE stream = ? AND revision = 1').run(`entry-${entryId}`).changes,
-      /revision 2 at position \d{20}: revision 1 is missing/,
-    ],
-    [
-      "a byte changed in a stream's only event",
-      () => delivery.entryId,
-      (db: Database.Database, entryId: string) =>
-        db.prepare(`UPDATE events SET data = replace(data, '1900', '9100') WHERE stream = ? AND revision = 0`).run(`entry-${entryId}`).changes,
-      /revision 0 at position \d{20}: content does not match its hash/,
-    ],
-  ])('fails on a copy with %s in the event store: exit 1, naming the stream and revision', (_case, target, edit, problem) => {
-    const copy = copyOf(dataDir, 'tampered');
-    const entryId = target();
-    editFile(join(copy, 'events.sqlite'), (db) => expect(edit(db, entryId)).toBe(1));
-    const run = cli(copy, 'verify');
-    expectExit(run, 1);
-    expect(run.stdout).toMatch(new RegExp(`^  entry-${entryId} ${problem.source}`, 'm'));
-    expect(run.stdout).toMatch(new RegExp(`^verify: FAILED: .*the first: entry-${entryId} revision`, 'm'));
+  // The embedded store's file, edited behind the service's back. A KurrentDB log cannot be edited
+  // from outside (only appended to), and a data dir on KurrentDB has no events.sqlite.
+  describeOn('sqlite', 'on a tampered event store', 'it edits events.sqlite, which a service on KurrentDB does not have', () => {
+    it.each([
+      [
+        'a byte changed in the middle of a stream',
+        () => signing.entryId,
+        (db: Database.Database, entryId: string) =>
+          db.prepare(`UPDATE events SET data = replace(data, 'Bari', 'Bali') WHERE stream = ? AND revision = 1`).run(`entry-${entryId}`).changes,
+        /revision 1 at position \d{20}: content does not match its hash/,
+      ],
+      [
+        'an event deleted from the middle of a stream',
+        () => signing.entryId,
+        (db: Database.Database, entryId: string) => db.prepare('DELETE FROM events WHERE stream = ? AND revision = 1').run(`entry-${entryId}`).changes,
+        /revision 2 at position \d{20}: revision 1 is missing/,
+      ],
+      [
+        "a byte changed in a stream's only event",
+        () => delivery.entryId,
+        (db: Database.Database, entryId: string) =>
+          db.prepare(`UPDATE events SET data = replace(data, '1900', '9100') WHERE stream = ? AND revision = 0`).run(`entry-${entryId}`).changes,
+        /revision 0 at position \d{20}: content does not match its hash/,
+      ],
+    ])('fails on a copy with %s in the event store: exit 1, naming the stream and revision', (_case, target, edit, problem) => {
+      const copy = copyOf(dataDir, 'tampered');
+      const entryId = target();
+      editFile(join(copy, 'events.sqlite'), (db) => expect(edit(db, entryId)).toBe(1));
+      const run = cli(copy, 'verify');
+      expectExit(run, 1);
+      expect(run.stdout).toMatch(new RegExp(`^  entry-${entryId} ${problem.source}`, 'm'));
+      expect(run.stdout).toMatch(new RegExp(`^verify: FAILED: .*the first: entry-${entryId} revision`, 'm'));
+    });
   });
 
   it("fails on a copy whose read model was edited: exit 1, naming the entry that differs from the log's replay", () => {
@@ -226,15 +262,27 @@ describe('timeline verify', () => {
     const run = cli(copy, 'verify');
     expectExit(run, 1);
     expect(run.stdout).toContain('all intact'); // the log itself is fine
-    expect(run.stdout).toMatch(new RegExp(`^  entry-${announcement.entryId} revision 0 at position \\d{20}: the read model's entry differs .*title`, 'm'));
+    expect(run.stdout).toMatch(new RegExp(`^  entry-${announcement.entryId} revision 0 at position ${POSITION_TEXT}: the read model's entry differs .*title`, 'm'));
     expect(run.stdout).toMatch(/^verify: FAILED/m);
   });
 
-  it('exits 2 naming the missing store when DATA_DIR holds none', () => {
-    const empty = tempDir('empty');
-    const run = cli(empty, 'verify');
-    expectExit(run, 2);
-    expect(run.stderr).toContain(`no event store at ${join(empty, 'events.sqlite')}`);
+  describeOn('sqlite', 'without a store', 'the embedded store is DATA_DIR/events.sqlite; on KurrentDB, see the test below', () => {
+    it('exits 2 naming the missing store when DATA_DIR holds none', () => {
+      const empty = tempDir('empty');
+      const run = cli(empty, 'verify');
+      expectExit(run, 2);
+      expect(run.stderr).toContain(`no event store at ${join(empty, 'events.sqlite')}`);
+    });
+  });
+
+  describeOn('kurrentdb', 'without a store', 'the embedded store is a file in DATA_DIR, never unreachable; see the test above', () => {
+    it('exits 2 naming EVENTSTORE_CONNECTION_STRING when KurrentDB cannot be reached', async () => {
+      const nobody = `kurrentdb://127.0.0.1:${await freePort()}?tls=false`;
+      const run = runCli(['verify'], { DATA_DIR: tempDir('unreachable'), EVENTSTORE_CONNECTION_STRING: nobody });
+      expectExit(run, 2);
+      expect(run.stdout).toContain(`event store: KurrentDB ${nobody}`);
+      expect(run.stderr).toMatch(/^timeline: KurrentDB is unavailable.*check DATA_DIR or EVENTSTORE_CONNECTION_STRING/m);
+    });
   });
 });
 
@@ -293,17 +341,17 @@ describe('timeline export', () => {
 
 // ---------------------------------------------------------------------------
 
-describe('timeline rebuild', () => {
-  /** Starts the service on `dir`, reads what it serves, and stops it whatever happens. */
-  async function servedAfterRestart(dir: string): Promise<Served> {
-    const service = await startService({ dataDir: dir });
-    try {
-      return await served(apiAt(service.url), [announcement.entryId, signing.entryId, delivery.entryId, retracted.entryId]);
-    } finally {
-      await service.stop();
-    }
+/** Starts the service on `dir` (and on KurrentDB, on `store`), reads what it serves, and stops it whatever happens. */
+async function servedAfterRestart(dir: string, store: Emulator | undefined = kurrentdb): Promise<Served> {
+  const service = await startService({ dataDir: dir, kurrentdb: store });
+  try {
+    return await served(apiAt(service.url), [announcement.entryId, signing.entryId, delivery.entryId, retracted.entryId]);
+  } finally {
+    await service.stop();
   }
+}
 
+describe('timeline rebuild', () => {
   it('replays the log: exit 0, equal digests; the service restarted on the data dir serves the same entries as before', async () => {
     const run = cli(dataDir, 'rebuild');
     expectExit(run, 0);
@@ -338,3 +386,76 @@ describe('timeline rebuild', () => {
     expect(await servedAfterRestart(copy)).toEqual(before);
   });
 });
+
+// ---------------------------------------------------------------------------
+
+describe('timeline import', () => {
+  /** The export of the log the service wrote, as a file to import. */
+  let file: string;
+  /** The store imported into: a fresh data dir, and on KurrentDB a fresh, empty KurrentDB. */
+  let target: { dataDir: string; kurrentdb: Emulator | undefined };
+  let imported: CliResult;
+  const importInto = (into: typeof target, path: string): CliResult => runCli(['import', path], { DATA_DIR: into.dataDir, ...storeEnv(into.kurrentdb) });
+  const exportOf = (from: typeof target): CliResult => runCli(['export', '--format', 'ndjson'], { DATA_DIR: from.dataDir, ...storeEnv(from.kurrentdb) });
+
+  beforeAll(async () => {
+    file = join(tempDir('import-file'), 'log.ndjson');
+    expectExit(cli(dataDir, 'export', '--format', 'ndjson', '--out', file), 0);
+    target = { dataDir: tempDir('imported'), kurrentdb: ON_KURRENTDB ? await startEmulator() : undefined };
+    imported = importInto(target, file);
+  });
+
+  it('loads the export into an empty store: exit 0, every hash chain intact, the read model rebuilt', () => {
+    expectExit(imported, 0);
+    const streams = new Set(parseLines(before.ndjson).map((l) => l.stream)).size;
+    expect(imported.stdout).toContain(`${eventCount()} events, every line valid`);
+    expect(imported.stdout).toContain(`hash chains: ${eventCount()} events in ${streams} streams, all intact`);
+    expect(imported.stdout).toMatch(new RegExp(`^import: OK: ${eventCount()} events$`, 'm'));
+    expectExit(runCli(['verify'], { DATA_DIR: target.dataDir, ...storeEnv(target.kurrentdb) }), 0);
+  });
+
+  it('keeps every event: the same ids, streams, types, revisions, data and metadata, in the same order', () => {
+    const original = parseLines(before.ndjson);
+    const run = exportOf(target);
+    expectExit(run, 0);
+    const copy = parseLines(run.stdout);
+    if (ON_KURRENTDB) {
+      // README "Command line" / import --help: KurrentDB keeps its own clock and numbers its own log.
+      const content = ({ position: _p, recordedAt: _r, ...rest }: LogItem) => rest;
+      expect(copy.map(content)).toEqual(original.map(content));
+      const positions = copy.map((l) => l.position);
+      expect(positions.every((p) => POSITION.test(p))).toBe(true);
+      expect(positions).toEqual([...positions].sort());
+    } else {
+      // The embedded store restores the events as they were: positions and recordedAt too.
+      expect(run.stdout).toBe(before.ndjson);
+    }
+  });
+
+  it('refuses a store that already holds events: exit 1, nothing written', () => {
+    const exported = exportOf(target).stdout;
+    const again = importInto(target, file);
+    expectExit(again, 1);
+    expect(again.stderr).toContain('refusing to import: the event store is not empty');
+    expect(exportOf(target).stdout).toBe(exported);
+  });
+
+  it('a service started on the imported store serves the same timeline', async () => {
+    const after = await servedAfterRestart(target.dataDir, target.kurrentdb);
+    if (ON_KURRENTDB) {
+      // The same entries, revisions, corrections and retraction; only the times and positions are KurrentDB's own.
+      expect(withoutTimesAndPositions(after.entries)).toEqual(withoutTimesAndPositions(before.entries));
+      expect(withoutTimesAndPositions(after.entry)).toEqual(withoutTimesAndPositions(before.entry));
+      expect(after.timelineJs).toEqual(before.timelineJs);
+    } else {
+      expect(after).toEqual(before);
+    }
+  });
+});
+
+/** A copy of `value` without the fields that are times or positions (recordedAt, updatedAt, correctedAt, position, ...). */
+function withoutTimesAndPositions(value: Json): Json {
+  if (Array.isArray(value)) return value.map(withoutTimesAndPositions);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => !/At$|^position$/.test(key)).map(([key, v]) => [key, withoutTimesAndPositions(v)]));
+}

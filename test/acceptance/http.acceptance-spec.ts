@@ -12,6 +12,9 @@
  * append nothing to the log.
  *
  * Every write answers after the read model applied it, so nothing here sleeps.
+ *
+ * The same tests run on either store (ACCEPTANCE_STORE, see ./support/store.ts):
+ * only the form of a position differs, as README documents it.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -34,6 +37,7 @@ import {
   type Written,
 } from './support/api';
 import { APP_DIR, SEEDED, startService, type RunningService } from './support/artifact';
+import { POSITION } from './support/store';
 
 jest.setTimeout(60_000);
 
@@ -72,7 +76,7 @@ interface SeedFile {
   entries: Array<{ entryId: string; kind: string; occurredOn: string; title: string }>;
 }
 
-const POSITION = /^\d{20}$/;
+// POSITION (./support/store.ts): a position of the store this run uses, as README documents it.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HASH = /^[0-9a-f]{64}$/;
 const UNKNOWN_ENTRY = '00000000-0000-4000-8000-000000000000';

@@ -92,14 +92,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // Taken even when a test failed: it shows what the reader saw at that point.
-  if (page) await page.screenshot({ path: SCREENSHOT, fullPage: true }).catch(() => undefined);
   await browser?.close();
   await service?.stop();
 });
 
-// Each test answers for the errors logged while it ran.
-afterEach(() => {
+afterEach(async () => {
+  // Taken after every test, even one that failed: it shows what the reader saw at that point
+  // (not in afterAll: the harness stops the service before a spec's own afterAll runs).
+  if (page) await page.screenshot({ path: SCREENSHOT, fullPage: true }).catch(() => undefined);
+  // Each test answers for the errors logged while it ran.
   expect(pageErrors.splice(0)).toEqual([]);
 });
 

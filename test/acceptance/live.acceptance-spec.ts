@@ -21,14 +21,18 @@
  * something was NOT sent, a test writes a later change the same socket does
  * receive (a barrier): one socket's updates come in log order, so whatever was
  * sent before the barrier has arrived once the barrier has.
+ *
+ * The same tests run on either store (ACCEPTANCE_STORE, see ./support/store.ts):
+ * only the form of a position differs, as README documents it.
  */
 import { io, type Socket } from 'socket.io-client';
 import { announcement, apiAt, delivery, signing as exampleSigning, type Body, type Entry, type Page, type Reply, type Written } from './support/api';
 import { startService, SEEDED, type RunningService } from './support/artifact';
+import { POSITION } from './support/store';
 
 jest.setTimeout(60_000);
 
-const POSITION = /^\d{20}$/;
+// POSITION (./support/store.ts): a position of the store this run uses, as README documents it.
 const ACK_TIMEOUT_MS = 5_000;
 const WAIT_MS = 10_000;
 

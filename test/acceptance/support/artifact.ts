@@ -7,11 +7,19 @@
  * ACCEPTANCE_APP_DIR points at another install of the artifact (CI's production
  * install: package.json, package-lock.json, dist/, seeds/ and `npm ci --omit=dev`),
  * ACCEPTANCE_NODE at another Node (CI runs the suite on Node 24 that way).
+ *
+ * ACCEPTANCE_STORE=kurrentdb runs every service on KurrentDB instead of the embedded
+ * store (see ./store.ts): startService passes it the test file's KurrentDB emulator
+ * as EVENTSTORE_CONNECTION_STRING; the read model stays a SQLite file in DATA_DIR.
+ *
+ * Every service and emulator a test file started is stopped after the file, even
+ * when a test failed or forgot to (see the afterAll at the end).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { closeEmulators, fileEmulator, ON_KURRENTDB, type Emulator } from './store';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 export const APP_DIR = resolve(process.env.ACCEPTANCE_APP_DIR || REPO_ROOT);
@@ -57,16 +65,40 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface StartOptions {
+  env?: Record<string, string>;
+  /** Reuse this data folder (a restart); otherwise the service gets a fresh one, removed by stop(). */
+  dataDir?: string;
+  /**
+   * The KurrentDB to run on, in any mode. Default: on ACCEPTANCE_STORE=kurrentdb the
+   * test file's emulator (fileEmulator()), unless `env` names an EVENTSTORE_CONNECTION_STRING;
+   * otherwise the embedded store in DATA_DIR.
+   */
+  kurrentdb?: Emulator;
+}
+
+/** The environment that puts a service on the store of this run (see StartOptions.kurrentdb). */
+async function storeEnvironment(options: StartOptions): Promise<Record<string, string>> {
+  if (options.env?.EVENTSTORE_CONNECTION_STRING !== undefined) return {};
+  const kurrentdb = options.kurrentdb ?? (ON_KURRENTDB ? await fileEmulator() : undefined);
+  return kurrentdb ? { EVENTSTORE_CONNECTION_STRING: kurrentdb.connectionString } : {};
+}
+
+/** The services this test file started and has not seen exit, for the afterAll below. */
+const running = new Set<RunningService>();
+
 /**
- * Starts the built service and waits until /health answers. `dataDir` reuses a
- * data folder (a restart); otherwise each service gets a fresh one, removed by stop().
+ * Starts the built service and waits until /health answers (200: ok, or degraded
+ * when its store is down). `dataDir` reuses a data folder (a restart); otherwise
+ * each service gets a fresh one, removed by stop().
  */
-export async function startService(options: { env?: Record<string, string>; dataDir?: string } = {}): Promise<RunningService> {
+export async function startService(options: StartOptions = {}): Promise<RunningService> {
   const port = await freePort();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'timeline-acceptance-'));
+  const env = { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ...(await storeEnvironment(options)), ...options.env };
   const child: ChildProcess = spawn(NODE, [SERVICE_MAIN], {
     cwd: APP_DIR,
-    env: cleanEnvironment({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ...options.env }),
+    env: cleanEnvironment(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -84,10 +116,12 @@ export async function startService(options: { env?: Record<string, string>; data
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const result = await exited;
+      running.delete(service);
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
       return result;
     },
   };
+  running.add(service);
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -109,7 +143,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The CLI as the image runs it: `node dist/apps/timeline-cli/src/main.js <args>`. */
+/**
+ * The CLI as the image runs it: `node dist/apps/timeline-cli/src/main.js <args>`, with
+ * exactly the environment given (a KurrentDB's EVENTSTORE_CONNECTION_STRING included:
+ * the CLI is pointed at a store on purpose, as an operator does).
+ */
 export function runCli(args: string[], env: Record<string, string> = {}, input?: string): CliResult {
   const result = spawnSync(NODE, [CLI_MAIN, ...args], {
     cwd: APP_DIR,
@@ -120,3 +158,25 @@ export function runCli(args: string[], env: Record<string, string> = {}, input?:
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+// ---------------------------------------------------------------------------
+// After each test file: its services first (SIGTERM, as an orchestrator stops
+// them, then SIGKILL if one hangs), then the KurrentDB emulators they used.
+// jest runs a file's afterAll hooks in the order they were declared, and this
+// module is imported before a spec declares its own, so this runs first; a
+// spec's own service.stop() afterwards finds the process gone and returns.
+// (The global setup imports this module too, outside any test file: there is
+// no afterAll there, and nothing to stop.)
+
+async function stopEverything(): Promise<void> {
+  await Promise.all(
+    [...running].map(async (service) => {
+      const hung = setTimeout(() => void service.stop('SIGKILL'), 10_000);
+      await service.stop();
+      clearTimeout(hung);
+    }),
+  );
+  await closeEmulators();
+}
+
+if (typeof afterAll === 'function') afterAll(stopEverything, 30_000);

@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { TimelineAlreadyExistsError } from '@timeline/domain';
+import { StoreUnavailableError } from '@timeline/event-store';
 import type { AppConfig } from '../config/app-config';
 import type { CommandContext } from '../common/command-context';
 import { EntriesService } from '../entries/entries.service';
@@ -8,14 +9,21 @@ import { APP_CONFIG } from '../store/store.tokens';
 import { TimelinesService } from '../timelines/timelines.service';
 import { readSeedFiles } from './seed-file';
 
+/** How often seeding is tried again while the event store is unavailable at start. */
+const RETRY_MS = 5_000;
+
 /**
  * Records seeds/*.json on start. Idempotent by construction: seed entries
  * carry fixed entryIds, so recording them again is a retry that appends
- * nothing, and an opened timeline is left as it is.
+ * nothing, and an opened timeline is left as it is. That is also why, when the
+ * event store is unavailable at start (KurrentDB not up yet), the service
+ * starts anyway, serving what its read model has, and seeds once the store
+ * answers, instead of exiting.
  */
 @Injectable()
-export class SeederService implements OnApplicationBootstrap {
+export class SeederService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Seeder');
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -24,7 +32,21 @@ export class SeederService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.seedOnStart) await this.seed();
+    if (this.config.seedOnStart) await this.seedOrRetry();
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.retry);
+  }
+
+  private async seedOrRetry(): Promise<void> {
+    try {
+      await this.seed();
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      this.logger.warn(`the event store is unavailable, seeding again in ${RETRY_MS / 1000} s: ${error.message}`);
+      this.retry = setTimeout(() => void this.seedOrRetry().catch((e: unknown) => this.logger.error(`seeding failed: ${String(e)}`)), RETRY_MS);
+    }
   }
 
   async seed(): Promise<{ timelines: number; entries: number }> {
