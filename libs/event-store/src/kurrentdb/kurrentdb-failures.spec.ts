@@ -125,6 +125,30 @@ describe('appending', () => {
   });
 });
 
+/** Where KurrentDB gives less than the embedded store (NewEvent.id states both): the port promises only what both keep. */
+describe('event ids', () => {
+  it("recognises a retry at 'any' only while its ids are in the server's cache of recent ids; then it writes a duplicate", async () => {
+    const store = open();
+    const s = stream();
+    const retried = [event()];
+    const original = await store.append(s, retried, 'any');
+    expect(await store.append(s, retried, 'any')).toEqual(original);
+    expect(await store.readStream(s)).toHaveLength(1);
+    for (let i = 0; i < 300; i++) await store.append(stream(), [event()], 'any'); // the emulator keeps 256, as a small server cache would
+    await store.append(s, retried, 'any');
+    expect((await store.readStream(s)).map((e) => e.id)).toEqual([retried[0].id, retried[0].id]);
+  });
+
+  it('accepts an id used in another stream as a new event', async () => {
+    const store = open();
+    const reused = event();
+    await store.append(stream(), [reused], 'no-stream');
+    const s = stream();
+    const appended = await store.append(s, [reused], 'no-stream');
+    expect((await store.readStream(s)).map((e) => [e.id, e.position])).toEqual([[reused.id, appended.position]]);
+  });
+});
+
 describe('recordedAt', () => {
   it('is the same, to the millisecond, through readStream, readAll and a live subscription', async () => {
     const store = open();
