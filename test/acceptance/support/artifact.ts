@@ -19,6 +19,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../support/free-port';
 import { closeEmulators, fileEmulator, ON_KURRENTDB, type Emulator } from './store';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
@@ -52,18 +53,8 @@ export interface RunningService {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** A port nobody listens on now, chosen by the kernel. */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
+/** A port nobody listens on now (test support, shared with the e2e tests). */
+export { freePort };
 
 export interface StartOptions {
   env?: Record<string, string>;
