@@ -62,7 +62,8 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     .setDescription(DESCRIPTION)
     .setVersion('1')
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`. Keys come from API_KEYS / API_KEYS_FILE.' },
+      // bearerFormat is only a hint, but Nest's default ("JWT") would tell clients to parse the key: keys are opaque.
+      { type: 'http', scheme: 'bearer', bearerFormat: 'opaque API key', description: 'An API key: `Authorization: Bearer <key>`. Keys come from API_KEYS / API_KEYS_FILE.' },
       SECURITY_SCHEME,
     )
     .addTag('timelines', 'Open and read timelines')
