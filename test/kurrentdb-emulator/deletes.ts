@@ -49,6 +49,29 @@ function deleteStream(log: EventLog, options: DeleteOptions | undefined, hard: b
   return outcome.position;
 }
 
+/** DeleteResp and TombstoneResp: the same answer in two generated classes. */
+interface PositionMessage {
+  setCommitPosition(value: string): void;
+  setPreparePosition(value: string): void;
+}
+interface DeleteAnswer<P extends PositionMessage> {
+  setNoPosition(value: sharedPb.Empty): void;
+  setPosition(value: P): void;
+}
+
+/** The record's position as both commit and prepare (self-committed, as the server writes it), or no_position. */
+function answer<P extends PositionMessage, R extends DeleteAnswer<P>>(response: R, Position: new () => P, position: bigint | null): R {
+  if (position === null) {
+    response.setNoPosition(new sharedPb.Empty());
+    return response;
+  }
+  const p = new Position();
+  p.setCommitPosition(position.toString());
+  p.setPreparePosition(position.toString());
+  response.setPosition(p);
+  return response;
+}
+
 export function softDelete(
   log: EventLog,
   call: grpc.ServerUnaryCall<streamsPb.DeleteReq, streamsPb.DeleteResp>,
@@ -56,15 +79,7 @@ export function softDelete(
 ): void {
   try {
     const position = deleteStream(log, call.request.getOptions(), false, 'Delete');
-    const response = new streamsPb.DeleteResp();
-    if (position === null) response.setNoPosition(new sharedPb.Empty());
-    else {
-      const p = new streamsPb.DeleteResp.Position();
-      p.setCommitPosition(position.toString());
-      p.setPreparePosition(position.toString());
-      response.setPosition(p);
-    }
-    callback(null, response);
+    callback(null, answer(new streamsPb.DeleteResp(), streamsPb.DeleteResp.Position, position));
   } catch (error) {
     callback(toRpcFailure(error));
   }
@@ -78,15 +93,7 @@ export function tombstone(
   try {
     // Streams.Tombstone reports a wrong expected version with the operation name "Delete" too.
     const position = deleteStream(log, call.request.getOptions(), true, 'Delete');
-    const response = new streamsPb.TombstoneResp();
-    if (position === null) response.setNoPosition(new sharedPb.Empty());
-    else {
-      const p = new streamsPb.TombstoneResp.Position();
-      p.setCommitPosition(position.toString());
-      p.setPreparePosition(position.toString());
-      response.setPosition(p);
-    }
-    callback(null, response);
+    callback(null, answer(new streamsPb.TombstoneResp(), streamsPb.TombstoneResp.Position, position));
   } catch (error) {
     callback(toRpcFailure(error));
   }
