@@ -105,10 +105,10 @@ export class KurrentDbEventStore implements EventStore {
     this.assertOpen();
     const limit = clampLimit(options.limit);
     if (options.after !== undefined) decodeKurrentDbPosition(options.after); // malformed: fail before any I/O
-    return this.call(async () => {
+    return this.call(async (client) => {
       const page: RecordedEvent[] = [];
       // +1: the read starts *at* `after`, which is then skipped.
-      for await (const event of this.scanAll(FORWARDS, options.after, limit + 1)) {
+      for await (const event of this.scanAll(client, FORWARDS, options.after, limit + 1)) {
         page.push(event);
         if (page.length === limit) break;
       }
@@ -137,8 +137,8 @@ export class KurrentDbEventStore implements EventStore {
 
   async headPosition(): Promise<Position | null> {
     this.assertOpen();
-    return this.call(async () => {
-      for await (const event of this.scanAll(BACKWARDS, undefined, 32)) return event.position;
+    return this.call(async (client) => {
+      for await (const event of this.scanAll(client, BACKWARDS, undefined, 32)) return event.position;
       return null;
     });
   }
@@ -165,7 +165,7 @@ export class KurrentDbEventStore implements EventStore {
    * '$'); events of '$' streams are dropped here too, which is why one server
    * page may not fill a caller's page and we keep reading.
    */
-  private async *scanAll(direction: Direction, start: Position | undefined, pageSize: number): AsyncGenerator<RecordedEvent> {
+  private async *scanAll(client: KurrentDBClient, direction: Direction, start: Position | undefined, pageSize: number): AsyncGenerator<RecordedEvent> {
     const forwards = direction === FORWARDS;
     // At least 2: reads include the event at `cursor`, so a page of 1 would never advance.
     const maxCount = Math.max(pageSize, 2);
@@ -174,7 +174,7 @@ export class KurrentDbEventStore implements EventStore {
       const from: ReadPosition = cursor === undefined ? (forwards ? START : END) : decodeKurrentDbPosition(cursor);
       let read = 0;
       let advanced = false;
-      for await (const resolved of this.currentClient().readAll({ direction, fromPosition: from, maxCount, filter: excludeSystemEvents() })) {
+      for await (const resolved of client.readAll({ direction, fromPosition: from, maxCount, filter: excludeSystemEvents() })) {
         read += 1;
         const event = resolved.event;
         if (!event) continue;
