@@ -28,6 +28,18 @@ export class EntryNotFoundError extends DomainError {
   }
 }
 
+/**
+ * A stream that cannot be folded: an event that needs an earlier one (a
+ * correction or retraction with no recording before it). The log is damaged;
+ * no request can mend that, so it is a server error, never a 404.
+ */
+export class CorruptLogError extends DomainError {
+  readonly code = 'corrupt_log';
+  constructor(readonly stream: string, readonly problem: string) {
+    super(`the log is damaged: stream ${stream} cannot be folded: ${problem}`);
+  }
+}
+
 /** The entryId is taken by a different entry: not a retry of the same request. */
 export class EntryIdConflictError extends DomainError {
   readonly code = 'entry_id_conflict';

@@ -1,4 +1,6 @@
 export * from './domain.errors';
+export * from './decider';
+export * from './unreachable';
 export * from './occurred-on';
 export * from './streams';
 export * from './timeline/timeline';

@@ -1,9 +1,11 @@
 import { verifyChains } from '@timeline/audit';
+import { CorruptLogError, entryDecider, type Decider } from '@timeline/domain';
 import { SqliteEventStore } from '@timeline/event-store';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { handleCommand, type Decider } from './command-handler';
+import { handleCommand } from './command-handler';
+import { newId } from './ids';
 import type { CommandContext } from './command-context';
 
 /** A counter: each Add appends Added with the next number, so a decision made on the wrong history shows in the data. */
@@ -59,5 +61,14 @@ describe('handleCommand', () => {
     const events = await store.readStream('counter-b');
     expect(events.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
     expect((await verifyChains(store)).problems).toEqual([]); // chained to the history it was decided on
+  });
+
+  it('a stream that cannot be folded (a correction with no recording before it) is a damaged log, not an unknown entry', async () => {
+    const entryId = newId();
+    const data = { entryId, timeline: 't', changes: { title: 'x' }, reason: 'r' };
+    const metadata = { recordedBy: 'test', correlationId: 'c-1', causationId: null, schemaVersion: 1 };
+    await store.append(`entry-${entryId}`, [{ id: newId(), type: 'EntryCorrected', data, metadata }], 'no-stream');
+    const retract = { type: 'RetractEntry' as const, entryId, reason: 'r' };
+    await expect(handleCommand(store, `entry-${entryId}`, entryDecider, retract, context)).rejects.toBeInstanceOf(CorruptLogError);
   });
 });

@@ -1,4 +1,5 @@
 import { chainEvents } from '@timeline/audit';
+import { foldStream, type Decider } from '@timeline/domain';
 import {
   WrongExpectedVersionError,
   type AppendResult,
@@ -8,14 +9,6 @@ import {
 import type { CommandContext } from './command-context';
 import { metadataOf } from './command-context';
 import { newId } from './ids';
-
-export interface Decider<Command, Event extends { type: string; data: object }, State> {
-  decide(command: Command, state: State): Event[];
-  evolve(state: State, event: Event): State;
-  initialState(): State;
-  /** Event types this decider folds; others in its stream (future kinds) are passed over. */
-  eventTypes: ReadonlySet<string>;
-}
 
 export interface Handled<State> {
   /** The stream as it was when the decision was made. */
@@ -53,9 +46,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
 ): Promise<Handled<State>> {
   for (let attempt = 1; ; attempt++) {
     const history = attempt === 1 && options.newStream ? [] : await store.readStream(stream);
-    const state = history
-      .filter((e) => decider.eventTypes.has(e.type))
-      .reduce((s, e) => decider.evolve(s, { type: e.type, data: e.data } as Event), decider.initialState());
+    const state = foldStream(decider, history);
     const events = decider.decide(command, state);
     if (events.length === 0) return { history, state, appended: null };
     const expected = history.length === 0 ? 'no-stream' : history[history.length - 1].revision;

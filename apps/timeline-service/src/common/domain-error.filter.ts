@@ -1,5 +1,6 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import {
+  CorruptLogError,
   EntryIdConflictError,
   EntryNotFoundError,
   EntryRetractedError,
@@ -56,6 +57,8 @@ export function toErrorBody(error: unknown): ErrorBody {
   if (error instanceof StoreUnavailableError) {
     return body(503, 'store_unavailable', `the event store is unavailable, nothing was recorded: ${error.message}`);
   }
+  // A stream that cannot be folded: the log is damaged, not the request (logged, as every 500 is).
+  if (error instanceof CorruptLogError) return body(500, error.code, error.message);
   if (error instanceof HttpException) {
     const status = error.getStatus();
     // Our own validation never throws HttpException, so a 400 or 413 here comes from parsing the body.

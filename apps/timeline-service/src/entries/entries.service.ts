@@ -1,21 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  decideEntry,
-  ENTRY_EVENT_TYPES,
+  entryDecider,
   entryStream,
   EntryNotFoundError,
-  evolveEntry,
-  initialEntryState,
+  foldStream,
   InvalidCommandError,
   type EntryChanges,
   type EntryCommand,
   type EntryDetails,
-  type EntryEvent,
   type EntryState,
 } from '@timeline/domain';
 import type { EventStore, Position } from '@timeline/event-store';
 import { Projector, SqliteReadModel, type EntryListQuery, type EntryPage, type EntryView } from '@timeline/projections';
-import { handleCommand, type Decider } from '../common/command-handler';
+import { handleCommand } from '../common/command-handler';
 import { newId } from '../common/ids';
 import type { CommandContext } from '../common/command-context';
 import { awaitProjection } from '../common/read-your-writes';
@@ -26,13 +23,6 @@ import { TimelinesService } from '../timelines/timelines.service';
 import { CHANGES_DTO_OF_KIND } from './dto/correct-entry.dto';
 import { PageCache, type CachedPage } from './page-cache';
 import type { RecordEntryDto } from './dto/record-entry.dto';
-
-const entryDecider: Decider<EntryCommand, EntryEvent, EntryState> = {
-  decide: decideEntry,
-  evolve: evolveEntry,
-  initialState: initialEntryState,
-  eventTypes: ENTRY_EVENT_TYPES,
-};
 
 export interface EntryWritten {
   entryId: string;
@@ -113,10 +103,7 @@ export class EntriesService {
   }
 
   private async load(entryId: string): Promise<Extract<EntryState, { entryId: string }>> {
-    const history = await this.store.readStream(entryStream(entryId));
-    const state = history
-      .filter((e) => ENTRY_EVENT_TYPES.has(e.type))
-      .reduce((s, e) => evolveEntry(s, { type: e.type, data: e.data } as EntryEvent), initialEntryState());
+    const state = foldStream(entryDecider, await this.store.readStream(entryStream(entryId)));
     if (state.status === 'none') throw new EntryNotFoundError(entryId);
     return state;
   }

@@ -1,28 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import {
-  decideTimeline,
-  evolveTimeline,
-  initialTimelineState,
-  timelineStream,
-  TimelineNotFoundError,
-  type TimelineCommand,
-  type TimelineEvent,
-  type TimelineState,
-} from '@timeline/domain';
+import { timelineDecider, timelineStream, TimelineNotFoundError } from '@timeline/domain';
 import type { EventStore, Position } from '@timeline/event-store';
 import { Projector, SqliteReadModel, type TimelineView } from '@timeline/projections';
-import { handleCommand, type Decider } from '../common/command-handler';
+import { handleCommand } from '../common/command-handler';
 import type { CommandContext } from '../common/command-context';
 import { EVENT_STORE } from '../store/store.tokens';
 import { awaitProjection } from '../common/read-your-writes';
-
-const timelineDecider: Decider<TimelineCommand, TimelineEvent, TimelineState> = {
-  decide: decideTimeline,
-  evolve: evolveTimeline,
-  initialState: initialTimelineState,
-  eventTypes: new Set(['TimelineOpened']),
-};
 
 @Injectable()
 export class TimelinesService {

@@ -1,4 +1,6 @@
+import { foldStream } from '../decider';
 import {
+  CorruptLogError,
   EntryIdConflictError,
   EntryNotFoundError,
   EntryRetractedError,
@@ -6,11 +8,11 @@ import {
   StaleRevisionError,
 } from '../domain.errors';
 import { specification } from '../testing/decider-specification';
-import { decideEntry, evolveEntry, initialEntryState, type EntryState } from './entry';
+import { entryDecider, evolveEntry, initialEntryState, type EntryState } from './entry';
 import type { EntryEvent } from './entry.events';
 import type { SigningDetails } from './entry.types';
 
-const given = specification({ decide: decideEntry, evolve: evolveEntry, initialState: initialEntryState });
+const given = specification(entryDecider);
 const entryId = '5b1f7a56-1d2c-4f0e-9a51-0c8a3a1e2b10';
 const timeline = 'japan-ukraine-support';
 
@@ -134,6 +136,24 @@ describe('an entry', () => {
       expect(state.details).not.toHaveProperty('place');
       expect(state.details.title).toBe(accord.title);
       expect(state.recorded).toEqual(accord);
+    });
+
+    it('a stream whose first event is a correction or retraction is a damaged log, not an unknown entry', () => {
+      for (const first of [corrected, retracted]) {
+        let thrown: unknown;
+        try {
+          foldStream(entryDecider, [first]);
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toBeInstanceOf(CorruptLogError);
+        expect(thrown).toMatchObject({ code: 'corrupt_log', stream: `entry-${entryId}` });
+      }
+    });
+
+    it('the fold passes over event types the decider does not know', () => {
+      const stored = [{ ...signed, position: '1', metadata: {} }, { type: 'SomethingNewer', data: {} }, { ...corrected, position: '2' }];
+      expect(foldStream(entryDecider, stored)).toEqual([signed, corrected].reduce(evolveEntry, initialEntryState()));
     });
   });
 });

@@ -1,13 +1,17 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { Decider } from '../decider';
 import {
+  CorruptLogError,
   EntryIdConflictError,
   EntryNotFoundError,
   EntryRetractedError,
   InvalidCommandError,
   StaleRevisionError,
 } from '../domain.errors';
+import { entryStream } from '../streams';
+import { unreachable } from '../unreachable';
 import { applyChanges } from './entry-changes';
-import { KIND_OF_RECORDED_EVENT, RECORDED_EVENT_OF_KIND, type EntryEvent, type EntryRecorded } from './entry.events';
+import { ENTRY_EVENT_TYPES, KIND_OF_RECORDED_EVENT, RECORDED_EVENT_OF_KIND, type EntryEvent, type EntryRecorded } from './entry.events';
 import { OPTIONAL_FIELDS, type EntryChanges, type EntryDetails } from './entry.types';
 
 /** Record one development. Its kind picks the event: RecordAnnouncement etc. are this command per kind. */
@@ -76,7 +80,7 @@ function record(command: RecordEntry, state: EntryState): EntryEvent[] {
 }
 
 function correct(command: CorrectEntry, state: EntryState): EntryEvent[] {
-  const current = existing(command.entryId, state);
+  const current = found(command.entryId, state);
   if (current.status === 'retracted') throw new EntryRetractedError(command.entryId);
   if (command.expectedRevision !== current.revision) {
     throw new StaleRevisionError(command.entryId, command.expectedRevision, current.revision);
@@ -97,7 +101,7 @@ function correct(command: CorrectEntry, state: EntryState): EntryEvent[] {
 }
 
 function retract(command: RetractEntry, state: EntryState): EntryEvent[] {
-  const current = existing(command.entryId, state);
+  const current = found(command.entryId, state);
   if (current.status === 'retracted') throw new EntryRetractedError(command.entryId);
   if (command.expectedRevision !== undefined && command.expectedRevision !== current.revision) {
     throw new StaleRevisionError(command.entryId, command.expectedRevision, current.revision);
@@ -135,8 +139,15 @@ export function recordedEvent(command: RecordEntry): EntryRecorded {
   return { type: RECORDED_EVENT_OF_KIND[kind], data } as EntryRecorded;
 }
 
-function existing(entryId: string, state: EntryState): Extract<EntryState, { entryId: string }> {
+/** The entry a command is about: a client may name one that does not exist (404). */
+function found(entryId: string, state: EntryState): Extract<EntryState, { entryId: string }> {
   if (state.status === 'none') throw new EntryNotFoundError(entryId);
+  return state;
+}
+
+/** The entry an event applies to: the log itself says it was recorded, so its absence means the log is damaged. */
+function existing(entryId: string, state: EntryState): Extract<EntryState, { entryId: string }> {
+  if (state.status === 'none') throw new CorruptLogError(entryStream(entryId), 'a correction or retraction comes before the recording');
   return state;
 }
 
@@ -148,6 +159,9 @@ function assertInvariants(entryId: string, details: EntryDetails): void {
   }
 }
 
-function unreachable(value: never): never {
-  throw new Error(`unhandled: ${JSON.stringify(value)}`);
-}
+export const entryDecider: Decider<EntryCommand, EntryEvent, EntryState> = {
+  decide: decideEntry,
+  evolve: evolveEntry,
+  initialState: initialEntryState,
+  eventTypes: ENTRY_EVENT_TYPES,
+};

@@ -1,8 +1,8 @@
 import { TimelineAlreadyExistsError } from '../domain.errors';
 import { specification } from '../testing/decider-specification';
-import { decideTimeline, evolveTimeline, initialTimelineState } from './timeline';
+import { timelineDecider } from './timeline';
 
-const given = specification({ decide: decideTimeline, evolve: evolveTimeline, initialState: initialTimelineState });
+const given = specification(timelineDecider);
 const open = { type: 'OpenTimeline' as const, slug: 'japan-ukraine-support', title: 'Japan and Ukraine', description: '' };
 const opened = { type: 'TimelineOpened' as const, data: { slug: open.slug, title: open.title, description: '' } };
 

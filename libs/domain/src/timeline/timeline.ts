@@ -1,4 +1,6 @@
+import type { Decider } from '../decider';
 import { TimelineAlreadyExistsError } from '../domain.errors';
+import { unreachable } from '../unreachable';
 
 /** Commands are imperatives, events are past-tense facts. */
 export interface OpenTimeline {
@@ -39,6 +41,9 @@ export function evolveTimeline(state: TimelineState, event: TimelineEvent): Time
   }
 }
 
-function unreachable(value: never): never {
-  throw new Error(`unhandled: ${String(value)}`);
-}
+export const timelineDecider: Decider<TimelineCommand, TimelineEvent, TimelineState> = {
+  decide: decideTimeline,
+  evolve: evolveTimeline,
+  initialState: initialTimelineState,
+  eventTypes: new Set<TimelineEvent['type']>(['TimelineOpened']),
+};
