@@ -104,7 +104,7 @@ describe('docs/asyncapi.yaml is a valid AsyncAPI 3 document', () => {
 
 describe('docs/asyncapi.yaml says what the code does', () => {
   const gateway = source(join(LIVE_DIR, 'live.gateway.ts'));
-  const senders = gateway + source(join(LIVE_DIR, 'live-client.ts'));
+  const senders = gateway + source(join(LIVE_DIR, 'live-session.ts'));
 
   // The gateway imports @SubscribeMessage as OnMessage (the DTO has that name); accept both.
   const handled = sorted(new Set([...gateway.matchAll(/@(?:OnMessage|SubscribeMessage)\('([^']+)'\)/g)].map((m) => m[1])));

@@ -5,10 +5,9 @@
  */
 import { eventHash } from '@timeline/audit';
 import { randomUUID } from 'node:crypto';
-import { startService, type RunningService } from './support/service';
+import { useService } from './support/service';
 import {
   announcement,
-  apiAt,
   delivery,
   expectError,
   expectFieldError,
@@ -27,18 +26,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HASH = /^[0-9a-f]{64}$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UNKNOWN_ENTRY = '00000000-0000-4000-8000-000000000000';
-
-/** Starts one service for the enclosing describe block and stops it afterwards. */
-function useService(): { api: () => Api; service: () => RunningService } {
-  let service: RunningService | undefined;
-  beforeAll(async () => {
-    service = await startService();
-  });
-  afterAll(async () => {
-    await service?.stop();
-  });
-  return { api: () => apiAt(service!.url), service: () => service! };
-}
 
 /** Lets the clock move on by 2 ms or more, so that the next write has a recordedAt of its own. */
 async function tick(): Promise<void> {

@@ -8,10 +8,9 @@
  * unchanged after the request.
  */
 import { randomUUID } from 'node:crypto';
-import { startService, type RunningService } from './support/service';
+import { useService } from './support/service';
 import {
   announcement,
-  apiAt,
   builderOf,
   delivery,
   expectFieldError,
@@ -25,18 +24,6 @@ import {
 } from './support/http';
 
 jest.setTimeout(20_000);
-
-/** Starts one service for the enclosing describe block and stops it afterwards. */
-function useService(): () => Api {
-  let service: RunningService | undefined;
-  beforeAll(async () => {
-    service = await startService();
-  });
-  afterAll(async () => {
-    await service?.stop();
-  });
-  return () => apiAt(service!.url);
-}
 
 /** Sends a write that must be refused: the status, the field named, and nothing appended. */
 async function expectRejected(api: Api, send: () => Promise<Reply>, field: string, status = 400): Promise<Reply> {
@@ -61,7 +48,7 @@ function withField(body: Body, path: string, value: unknown): Body {
 }
 
 describe('POST /timelines/:slug/entries', () => {
-  const api = useService();
+  const { api } = useService();
   let slug: string;
   beforeAll(async () => {
     slug = await openTimeline(api(), 'bad-entries');
@@ -330,7 +317,7 @@ describe('POST /timelines/:slug/entries', () => {
 });
 
 describe('POST /timelines', () => {
-  const api = useService();
+  const { api } = useService();
   const postRaw = (raw: string) => api().request('POST', '/timelines', { raw });
 
   it.each([
@@ -364,7 +351,7 @@ describe('POST /timelines', () => {
 
 describe('a JSON array as the body of any write', () => {
   // POST /timelines/:slug/entries answers "body must be a JSON object"; every other write must too.
-  const api = useService();
+  const { api } = useService();
   let slug: string;
   let entry: Written;
   beforeAll(async () => {
@@ -384,7 +371,7 @@ describe('a JSON array as the body of any write', () => {
 });
 
 describe('GET /timelines/:slug/entries query strings', () => {
-  const api = useService();
+  const { api } = useService();
   let slug: string;
   beforeAll(async () => {
     slug = await openTimeline(api(), 'bad-query');
@@ -435,7 +422,7 @@ describe('GET /timelines/:slug/entries query strings', () => {
 });
 
 describe('PATCH /entries/:id', () => {
-  const api = useService();
+  const { api } = useService();
   let slug: string;
   let target: Written;
   let signed: Written;
@@ -508,7 +495,7 @@ describe('PATCH /entries/:id', () => {
 });
 
 describe('POST /entries/:id/retraction', () => {
-  const api = useService();
+  const { api } = useService();
   let target: Written;
   beforeAll(async () => {
     const slug = await openTimeline(api(), 'bad-retraction');

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startService, type RunningService } from './support/service';
+import { startService, useService, type RunningService } from './support/service';
 import {
   announcement,
   apiAt,
@@ -30,18 +30,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const POSITION = expect.stringMatching(/^\S+$/);
 const ISO_TIME = expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
 const UNKNOWN_ENTRY = '00000000-0000-4000-8000-000000000000';
-
-/** Starts one service for the enclosing describe block and stops it afterwards. */
-function useService(env: Record<string, string> = {}): { api: () => Api; service: () => RunningService } {
-  let service: RunningService | undefined;
-  beforeAll(async () => {
-    service = await startService(env);
-  });
-  afterAll(async () => {
-    await service?.stop();
-  });
-  return { api: () => apiAt(service!.url), service: () => service! };
-}
 
 const entriesOf = async (api: Api, slug: string, query = '') => {
   const reply = await api.get(`/timelines/${slug}/entries${query}`);

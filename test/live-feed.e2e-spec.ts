@@ -11,7 +11,7 @@
  */
 import type { Namespace, Socket as ServerSocket } from 'socket.io';
 import { LiveGateway } from '../apps/timeline-service/src/live/live.gateway';
-import { startService, type RunningService } from './support/service';
+import { startService, useService, type RunningService } from './support/service';
 import { announcement, apiAt, delivery, openTimeline, recordEntry, signing, type Api, type Body, type Written } from './support/http';
 import {
   closeAllLive,
@@ -34,19 +34,6 @@ import { seededRandom } from '../libs/projections/src/testing/seeded-random';
 jest.setTimeout(30_000);
 
 const POSITION = /^\d{20}$/;
-
-/** Starts one service for the enclosing describe block and stops it afterwards. */
-function useService(env: Record<string, string> = {}): { api: () => Api; service: () => RunningService } {
-  let service: RunningService | undefined;
-  beforeAll(async () => {
-    service = await startService(env);
-  });
-  afterAll(async () => {
-    closeAllLive();
-    await service?.stop();
-  });
-  return { api: () => apiAt(service!.url), service: () => service! };
-}
 
 afterEach(() => closeAllLive());
 
@@ -156,7 +143,7 @@ function receive(socket: LiveSocket): Received {
 // ---------------------------------------------------------------------------
 
 describe('live feed on /live', () => {
-  const { api, service } = useService();
+  const { api, service } = useService({}, { beforeStop: closeAllLive });
 
   describe('subscribe and updates', () => {
     it('acks {ok: true, position} with the checkpoint, then pushes record, correction and retraction as they happen', async () => {
@@ -607,7 +594,7 @@ describe('live feed on /live', () => {
 });
 
 describe('live feed with LIVE_MAX_REPLAY=5', () => {
-  const { api, service } = useService({ LIVE_MAX_REPLAY: '5' });
+  const { api, service } = useService({ LIVE_MAX_REPLAY: '5' }, { beforeStop: closeAllLive });
 
   it('refuses a resume that missed more than 5 changes with resync_required, and replays one that missed 5 or fewer', async () => {
     const slug = await openTimeline(api(), 'live-replay');
@@ -660,7 +647,7 @@ describe('live feed with LIVE_MAX_REPLAY=5', () => {
 
 describe('live feed with LIVE_MAX_QUEUED=20: a client that stops reading', () => {
   const MAX_QUEUED = 20;
-  const { api, service } = useService({ LIVE_MAX_QUEUED: String(MAX_QUEUED) });
+  const { api, service } = useService({ LIVE_MAX_QUEUED: String(MAX_QUEUED) }, { beforeStop: closeAllLive });
 
   it('is told to resync and unsubscribed, the server queue stays bounded, and a healthy client gets every update', async () => {
     const slug = await openTimeline(api(), 'live-slow');

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../apps/timeline-service/src/app.factory';
 import { loadConfig } from '../../apps/timeline-service/src/config/app-config';
+import { apiAt, type Api } from './http';
 
 export interface RunningService {
   url: string;
@@ -38,4 +39,23 @@ export async function startService(env: Record<string, string> = {}, dataDir?: s
       if (removeData) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts one service for the enclosing describe block and stops it afterwards.
+ * `beforeStop` runs first: what the suite must close before the app goes (its live sockets).
+ */
+export function useService(
+  env: Record<string, string> = {},
+  options: { beforeStop?: () => void } = {},
+): { api: () => Api; service: () => RunningService } {
+  let service: RunningService | undefined;
+  beforeAll(async () => {
+    service = await startService(env);
+  });
+  afterAll(async () => {
+    options.beforeStop?.();
+    await service?.stop();
+  });
+  return { api: () => apiAt(service!.url), service: () => service! };
 }

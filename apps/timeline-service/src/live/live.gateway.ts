@@ -17,7 +17,7 @@ import type { AppConfig } from '../config/app-config';
 import { RequestValidationError, validateInto } from '../common/request-validation';
 import { APP_CONFIG } from '../store/store.tokens';
 import { MAX_MESSAGE_BYTES, SubscribeMessage, UnsubscribeMessage } from './dto/live-messages.dto';
-import { liveClientOf, queuedPackets, ReplayBatches } from './live-client';
+import { liveClientOf, queuedPackets, ReplayBatches } from './live-session';
 import { ApiKeyRegistry } from '../auth/api-keys';
 import { principalOf, socketAuth } from '../auth/socket-auth';
 import { LiveSubscriptions, sendReplay } from './live-subscriptions';

@@ -2,6 +2,13 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'socket.io';
 import type { LiveClient, LiveUpdate } from './live-subscriptions';
 
+/*
+ * The server side of one live socket: how LiveSubscriptions' sends become
+ * writes on that socket.io connection (updates encoded once for every socket
+ * they go to, replays cut into batches shared by the clients that resume from
+ * the same position). The browser and Node client is libs/client's live-client.
+ */
+
 /** A socket.io connection seen as a LiveClient: a class, so a connection costs one small object. */
 class SocketClient implements LiveClient {
   constructor(

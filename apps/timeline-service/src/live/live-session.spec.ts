@@ -1,7 +1,7 @@
 import { Decoder, Encoder, PacketType, type Packet } from 'socket.io-parser';
 import type { Socket } from 'socket.io';
 import type { EntryChange } from '@timeline/projections';
-import { chunk, DEFAULT_BATCH_LIMITS, ReplayBatches } from './live-client';
+import { chunk, DEFAULT_BATCH_LIMITS, ReplayBatches } from './live-session';
 
 /** An update as the read model publishes it, about `size` bytes as JSON. */
 function update(n: number, size = 200): EntryChange {
