@@ -7,6 +7,7 @@
 import { SqliteEventStore, type RecordedEvent } from '@timeline/event-store';
 import type Database from 'better-sqlite3';
 import { openSqlite } from '@timeline/event-store';
+import type { EventRow as Row } from '../../event-store/src/sqlite/sqlite-schema';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,17 +18,6 @@ import { seededRandom } from '../../projections/src/testing/seeded-random';
 
 jest.setTimeout(20_000);
 
-
-interface Row {
-  position: number;
-  event_id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-  recorded_at: string;
-}
 
 describe('verifyChains', () => {
   let dir: string;
