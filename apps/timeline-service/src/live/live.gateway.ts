@@ -15,7 +15,7 @@ import { Projector, SqliteReadModel } from '@timeline/projections';
 import type { Namespace, Socket } from 'socket.io';
 import type { AppConfig } from '../config/app-config';
 import { RequestValidationError, validateInto } from '../common/request-validation';
-import { APP_CONFIG } from '../store/store.tokens';
+import { APP_CONFIG } from '../config/app-config.module';
 import { MAX_MESSAGE_BYTES, SubscribeMessage, UnsubscribeMessage } from './dto/live-messages.dto';
 import { liveClientOf, queuedPackets, ReplayBatches } from './live-client';
 import { ApiKeyRegistry } from '../auth/api-keys';
