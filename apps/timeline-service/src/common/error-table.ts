@@ -63,9 +63,13 @@ export interface ErrorAnswer {
   logged: boolean;
 }
 
+/** The answer, on either channel, to whatever a request or a socket message threw. */
 export function answerFor(error: unknown): ErrorAnswer {
   const code = codeOf(error);
-  if (code) return answer(code, (ERROR_TABLE[code] as ErrorRule).message?.(error as Error) ?? (error as Error).message, problemsOf(code, error as Error));
+  if (code) {
+    const rule: ErrorRule = ERROR_TABLE[code];
+    return answer(code, rule.message?.(error as Error) ?? (error as Error).message, problemsOf(code, error as Error));
+  }
   if (error instanceof HttpException) return nestAnswer(error);
   return answer('internal', ERROR_TABLE.internal.message());
 }
