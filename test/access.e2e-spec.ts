@@ -170,7 +170,7 @@ describe('rate limits', () => {
     for (let i = 0; i < 4; i++) statuses.push((await call(s, 'POST', '/timelines/limited/entries', 'editor', signing(`Entry ${i}`))).status);
     expect(statuses).toEqual([201, 201, 429, 429]); // the timeline took the first of the 3
     const refused = await call(s, 'POST', '/timelines/limited/entries', 'editor', signing('Once more'));
-    expect(refused.body).toMatchObject({ statusCode: 429, message: expect.stringContaining('at most 3 per minute') });
+    expect(refused.body).toMatchObject({ statusCode: 429, code: 'too_many_requests', message: expect.stringContaining('at most 3 per minute') });
     for (let i = 0; i < 10; i++) expect((await call(s, 'GET', '/timelines/limited/entries', null)).status).toBe(200);
   });
 
@@ -179,7 +179,8 @@ describe('rate limits', () => {
     const acks = [];
     for (let i = 0; i < 3; i++) acks.push(await socket.emitWithAck('subscribe', { timeline: 'limited' }));
     expect(acks.map((a: { ok: boolean }) => a.ok)).toEqual([true, true, false]);
-    expect(acks[2]).toMatchObject({ error: { code: 'rate_limited' } });
+    // HTTP answers too_many_requests (429) past its limit: the ack's reason is that code.
+    expect(acks[2]).toMatchObject({ error: { code: 'rate_limited', reason: 'too_many_requests', message: expect.stringContaining('at most 2 per minute') } });
     expect(socket.connected).toBe(true);
     socket.close();
   });

@@ -3,9 +3,9 @@
  * silently drift from the code:
  *
  * 1. the official AsyncAPI parser (@asyncapi/parser) finds no error in it;
- * 2. its messages, ack error codes, update types, resync reasons and patterns
- *    are the ones the source code uses (read from the gateway's source and the
- *    exported validators, not copied here);
+ * 2. its messages, ack error codes and reasons, update types, resync reasons
+ *    and patterns are the ones the source code uses (read from the gateway's
+ *    source, the error table and the exported validators, not copied here);
  * 3. its example payloads pass the service's own DTO validation, and its
  *    payload schemas agree with the DTOs on valid and invalid payloads;
  * 4. what the real service sends over a real socket.io connection (acks,
@@ -23,6 +23,8 @@ import { detailsOf, type EntryView } from '@timeline/projections';
 import { ACTOR_ID, KEBAB, POSITION, SLUG, UUID } from '../apps/timeline-service/src/common/validators';
 import { RequestValidationError, validateInto } from '../apps/timeline-service/src/common/request-validation';
 import { MAX_MESSAGE_BYTES, SubscribeMessage, UnsubscribeMessage } from '../apps/timeline-service/src/live/dto/live-messages.dto';
+import { ERROR_TABLE } from '../apps/timeline-service/src/common/error-table';
+import { LIVE_CODES } from '../apps/timeline-service/src/live/live-exception.filter';
 import { RECORD_DTO_OF_KIND } from '../apps/timeline-service/src/entries/dto/record-entry.dto';
 import { startService, type RunningService } from './support/service';
 import { apiAt, openTimeline, recordEntry, signing } from './support/http';
@@ -143,8 +145,14 @@ describe('docs/asyncapi.yaml says what the code does', () => {
   });
 
   it('lists the ack error codes of the gateway', () => {
-    const codes = unionAfter(gateway, /error: \{ code: ((?:'[a-z_]+'\s*\|?\s*)+);/);
-    expect(sorted(raw.components.schemas.AckError.properties.error.properties.code.enum)).toEqual(codes);
+    expect(sorted(raw.components.schemas.AckError.properties.error.properties.code.enum)).toEqual(sorted(LIVE_CODES));
+  });
+
+  it("lists as reasons the error table's codes, and the resume's resync_required", () => {
+    // The gateway's one refusal of its own, the resume's outcome (not an error), is sent as the outcome's code.
+    expect(gateway).toMatch(/error: \{ code: outcome\.code, reason: outcome\.code,/);
+    const reasons = raw.components.schemas.AckError.properties.error.properties.reason.enum;
+    expect(sorted(reasons)).toEqual(sorted([...Object.keys(ERROR_TABLE), 'resync_required']));
   });
 
   it('lists the update types of the projection', () => {
@@ -307,14 +315,14 @@ describe('what the real service sends matches docs/asyncapi.yaml', () => {
     expect(ack.ok).toBe(true);
     expectValid(validate.subscribeAck, ack, 'the ack of subscribe');
 
-    for (const [what, payload] of [
-      ['not_found', { timeline: 'no-such-timeline' }],
-      ['invalid', { timeline: 'Not A Slug' }],
-      ['invalid', { timeline: slug, unexpected: true }],
+    for (const [what, reason, payload] of [
+      ['not_found', 'timeline_not_found', { timeline: 'no-such-timeline' }],
+      ['invalid', 'invalid', { timeline: 'Not A Slug' }],
+      ['invalid', 'invalid', { timeline: slug, unexpected: true }],
     ] as const) {
       // (resync_required needs more than LIVE_MAX_REPLAY missed changes: see live-feed.e2e-spec.ts.)
       const refused = await subscribe(socket, payload);
-      expect(refused).toMatchObject({ ok: false, error: { code: what } });
+      expect(refused).toMatchObject({ ok: false, error: { code: what, reason } });
       expectValid(validate.subscribeAck, refused, `the ack of a ${what} subscribe`);
     }
 

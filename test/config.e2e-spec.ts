@@ -1,15 +1,13 @@
 /**
- * Configuration (issue 7) end to end: ConfigService inside the app, and the
+ * Configuration (issue 7) end to end: APP_CONFIG inside the app, and the
  * real process refusing to start on a bad value, with one line on stderr and
  * exit 1, no stack trace.
  */
-import { ConfigService } from '@nestjs/config';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../apps/timeline-service/src/config/app-config';
-import type { ConfigShape } from '../apps/timeline-service/src/config/app-config.module';
-import { APP_CONFIG } from '../apps/timeline-service/src/store/store.tokens';
+import { APP_CONFIG } from '../apps/timeline-service/src/config/app-config.module';
 import { SERVICE_MAIN } from './support/service-process';
 import { startService } from './support/service';
 import { spawnTs } from './support/ts-child';
@@ -17,14 +15,17 @@ import { spawnTs } from './support/ts-child';
 jest.setTimeout(60_000);
 
 describe('inside the app', () => {
-  it('the AppConfig is in ConfigService under `app`, and is the APP_CONFIG', async () => {
+  it('the app reaches its configuration one way: the AppConfig, as APP_CONFIG, built from the environment it was given', async () => {
     const s = await startService({ READY_MAX_LAG: '7', LOG_LEVEL: 'warn' });
     try {
-      const config = s.app.get<ConfigService<ConfigShape, true>>(ConfigService);
-      expect(config.get('app.readyMaxLag', { infer: true })).toBe(7);
-      expect(config.get('app', { infer: true })).toBe(s.app.get<AppConfig>(APP_CONFIG));
-      // Nothing inside the app reads process.env through ConfigService.
-      expect(config.get('PATH' as never)).toBeUndefined();
+      const config = s.app.get<AppConfig>(APP_CONFIG);
+      expect(config.readyMaxLag).toBe(7);
+      expect(config.logLevel).toBe('warn');
+      // Nothing inside the app reads process.env: the AppConfig holds only what the Environment schema read.
+      expect(config).not.toHaveProperty('PATH');
+      // @nestjs/config's ConfigService was a second way to the same values; it is gone, with the package.
+      const manifest = JSON.parse(readFileSync(join(__dirname, '../package.json'), 'utf8')) as { dependencies: Record<string, string> };
+      expect(manifest.dependencies).not.toHaveProperty('@nestjs/config');
     } finally {
       await s.stop();
     }

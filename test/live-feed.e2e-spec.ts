@@ -244,7 +244,12 @@ describe('live feed on /live', () => {
     it('answers not_found for a timeline that does not exist, and the socket subscribes fine afterwards', async () => {
       const socket = await connectLive(service().url);
       const ack = await subscribe(socket, { timeline: 'no-such-timeline-here' });
-      expect(ack).toEqual({ ok: false, error: { code: 'not_found', message: expect.stringContaining('no-such-timeline-here') } });
+      expect(ack).toEqual({ ok: false, error: { code: 'not_found', reason: 'timeline_not_found', message: expect.stringContaining('no-such-timeline-here') } });
+      // The same problem over HTTP: the reason is HTTP's code, and the message the same.
+      const viaHttp = await api().get('/timelines/no-such-timeline-here');
+      expect(viaHttp.status).toBe(404);
+      const { reason, message } = (ack as unknown as { error: { reason: string; message: string } }).error;
+      expect(viaHttp.body).toMatchObject({ code: reason, message });
       const slug = await openTimeline(api(), 'live-after-404');
       expect(await subscribe(socket, { timeline: slug })).toEqual({ ok: true, position: expect.stringMatching(POSITION) });
     });
@@ -314,7 +319,7 @@ describe('live feed on /live', () => {
     it.each([...invalid, ...prototypeKeys])('answers invalid for %s, and the same socket then subscribes fine', async (_case, args) => {
       const socket = await connectLive(service().url);
       const ack = await emitWithAck<LiveAck>(socket, 'subscribe', args());
-      expect(ack).toEqual({ ok: false, error: { code: 'invalid', message: expect.any(String) } });
+      expect(ack).toEqual({ ok: false, error: { code: 'invalid', reason: 'invalid', message: expect.any(String) } });
       expect(socket.connected).toBe(true);
       expect(await subscribe(socket, { timeline: slug })).toEqual({ ok: true, position: expect.stringMatching(POSITION) });
     });
@@ -323,7 +328,7 @@ describe('live feed on /live', () => {
       const socket = await connectLive(service().url);
       for (const batch of ['yes', 0, null, [true]]) {
         const ack = await subscribe(socket, { timeline: slug, after: known, batch });
-        expect(ack).toEqual({ ok: false, error: { code: 'invalid', message: expect.stringMatching(/^batch must be true or false/) } });
+        expect(ack).toEqual({ ok: false, error: { code: 'invalid', reason: 'invalid', message: expect.stringMatching(/^batch must be true or false/) } });
       }
       expect(await subscribe(socket, { timeline: slug, after: known, batch: false })).toEqual({ ok: true, position: expect.stringMatching(POSITION) });
       expect(await subscribe(socket, { timeline: slug, batch: true })).toEqual({ ok: true, position: expect.stringMatching(POSITION) });
@@ -332,7 +337,7 @@ describe('live feed on /live', () => {
     it('names the size limit for a payload over 2048 bytes', async () => {
       const socket = await connectLive(service().url);
       const ack = await subscribe(socket, { timeline: slug, note: 'x'.repeat(2100) });
-      expect(ack).toEqual({ ok: false, error: { code: 'invalid', message: expect.stringContaining('2048') } });
+      expect(ack).toEqual({ ok: false, error: { code: 'invalid', reason: 'invalid', message: expect.stringContaining('2048') } });
     });
 
     it('answers every invalid subscribe on one socket, in turn, and keeps that socket working', async () => {
@@ -360,7 +365,7 @@ describe('live feed on /live', () => {
     ])('answers invalid for an unsubscribe with %s, and the socket stays usable', async (_case, args) => {
       const socket = await connectLive(service().url);
       const ack = await emitWithAck<LiveAck>(socket, 'unsubscribe', args());
-      expect(ack).toEqual({ ok: false, error: { code: 'invalid', message: expect.any(String) } });
+      expect(ack).toEqual({ ok: false, error: { code: 'invalid', reason: 'invalid', message: expect.any(String) } });
       expect(await subscribe(socket, { timeline: slug })).toEqual({ ok: true, position: expect.stringMatching(POSITION) });
     });
   });
@@ -605,10 +610,10 @@ describe('live feed with LIVE_MAX_REPLAY=5', () => {
     const socket = await connectLive(service().url);
     const updates = record<LiveUpdate>(socket, 'update');
     const refused = await subscribe(socket, { timeline: slug, after: remembered });
-    expect(refused).toEqual({ ok: false, error: { code: 'resync_required', message: expect.any(String) } });
+    expect(refused).toEqual({ ok: false, error: { code: 'resync_required', reason: 'resync_required', message: expect.any(String) } });
     // 6 missed: still one too many.
     const sixBack = await subscribe(socket, { timeline: slug, after: writes[1].position });
-    expect(sixBack).toEqual({ ok: false, error: { code: 'resync_required', message: expect.any(String) } });
+    expect(sixBack).toEqual({ ok: false, error: { code: 'resync_required', reason: 'resync_required', message: expect.any(String) } });
 
     const ack = await subscribe(socket, { timeline: slug, after: writes[4].position });
     expect(ack).toEqual({ ok: true, position: await checkpointOf(api()) });

@@ -5,9 +5,10 @@
  *
  * It proves the contract of README "Live feed" and docs/asyncapi.yaml:
  *   - every subscribe/unsubscribe is answered by its ack ({ok: true, position} /
- *     {ok: true}, or {ok: false, error: {code, message}}), never by a bare
- *     `exception` event: not_found for an unknown timeline, invalid (naming the
- *     field) for a bad payload, resync_required past LIVE_MAX_REPLAY;
+ *     {ok: true}, or {ok: false, error: {code, reason, message}}), never by a bare
+ *     `exception` event: not_found for an unknown timeline (reason
+ *     timeline_not_found, HTTP's code for it), invalid (naming the field) for a
+ *     bad payload, resync_required past LIVE_MAX_REPLAY;
  *   - updates come in log order (positions strictly increasing), typed
  *     entry.recorded / entry.corrected / entry.retracted, carrying the entry as
  *     GET /entries/:id shows it;
@@ -48,7 +49,7 @@ interface Update {
   entry: Entry;
 }
 
-type Ack = { ok: true; position?: string | null } | { ok: false; error: { code: string; message: string } };
+type Ack = { ok: true; position?: string | null } | { ok: false; error: { code: string; reason: string; message: string } };
 
 // ---------------------------------------------------------------------------
 // Entry bodies: the shared examples, except that this spec's signing is the one
@@ -204,15 +205,23 @@ describe('the live feed of the built service', () => {
       const live = await connectLive(service.url);
       expect(await live.subscribe({ timeline: 'no-such-timeline' })).toEqual({
         ok: false,
-        error: { code: 'not_found', message: expect.stringContaining('no-such-timeline') },
+        error: { code: 'not_found', reason: 'timeline_not_found', message: expect.stringContaining('no-such-timeline') },
       });
       // A valid position does not make an unknown timeline known.
       expect(await live.subscribe({ timeline: 'no-such-timeline', after: '00000000000000000001' })).toEqual({
         ok: false,
-        error: { code: 'not_found', message: expect.stringContaining('no-such-timeline') },
+        error: { code: 'not_found', reason: 'timeline_not_found', message: expect.stringContaining('no-such-timeline') },
       });
       expect(live.socket.connected).toBe(true);
       await subscribeOk(live, { timeline: SEEDED });
+    });
+
+    it('gives the same code for an unknown timeline as HTTP does: the ack\'s reason is GET /timelines/:slug\'s code', async () => {
+      const live = await connectLive(service.url);
+      const ack = await live.subscribe({ timeline: 'no-such-timeline' });
+      const viaHttp = await http.get<{ code: string; message: string }>('/timelines/no-such-timeline');
+      expect(viaHttp.status).toBe(404);
+      expect(ack).toEqual({ ok: false, error: { code: 'not_found', reason: viaHttp.body.code, message: viaHttp.body.message } });
     });
 
     // [case, the emit's arguments (after the event name), a word the message must contain]
@@ -235,7 +244,7 @@ describe('the live feed of the built service', () => {
     it.each(badSubscribes)('answers a subscribe with %s by {ok: false, error: {code: invalid}}, naming the field', async (_case, args, field) => {
       const live = await connectLive(service.url);
       const ack = await live.subscribe(...args);
-      expect(ack).toEqual({ ok: false, error: { code: 'invalid', message: expect.stringMatching(field) } });
+      expect(ack).toEqual({ ok: false, error: { code: 'invalid', reason: 'invalid', message: expect.stringMatching(field) } });
       // The socket is still usable, and the refusal subscribed nothing.
       expect(live.socket.connected).toBe(true);
       expect(live.exceptions).toEqual([]);
@@ -252,7 +261,7 @@ describe('the live feed of the built service', () => {
 
     it.each(badUnsubscribes)('answers an unsubscribe with %s by {ok: false, error: {code: invalid}}, naming the field', async (_case, args, field) => {
       const live = await connectLive(service.url);
-      expect(await live.unsubscribe(...args)).toEqual({ ok: false, error: { code: 'invalid', message: expect.stringMatching(field) } });
+      expect(await live.unsubscribe(...args)).toEqual({ ok: false, error: { code: 'invalid', reason: 'invalid', message: expect.stringMatching(field) } });
       expect(live.socket.connected).toBe(true);
       expect(live.exceptions).toEqual([]);
       expect(await live.unsubscribe({ timeline: SEEDED })).toEqual({ ok: true });
@@ -451,11 +460,11 @@ describe('the live feed of the built service with LIVE_MAX_REPLAY=3', () => {
     const live = await connectLive(service.url);
     expect(await live.subscribe({ timeline: slug, after: remembered })).toEqual({
       ok: false,
-      error: { code: 'resync_required', message: expect.any(String) },
+      error: { code: 'resync_required', reason: 'resync_required', message: expect.any(String) },
     });
     expect(await live.subscribe({ timeline: slug, after: writes[0].position })).toEqual({
       ok: false,
-      error: { code: 'resync_required', message: expect.any(String) },
+      error: { code: 'resync_required', reason: 'resync_required', message: expect.any(String) },
     });
     expect(live.updates).toEqual([]);
 

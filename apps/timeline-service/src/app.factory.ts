@@ -8,6 +8,7 @@ import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { LiveIoAdapter } from './live/live-io.adapter';
 import { DomainErrorFilter } from './common/domain-error.filter';
+import { ETagInterceptor } from './common/etag.interceptor';
 import { rejectPrototypeKeys } from './common/json-body';
 import { requestValidationPipe } from './common/request-validation';
 import type { AppConfig } from './config/app-config';
@@ -45,6 +46,7 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   app.useBodyParser('json', { limit: '256kb', reviver: rejectPrototypeKeys });
   app.useGlobalPipes(requestValidationPipe());
   app.useGlobalFilters(new DomainErrorFilter());
+  app.useGlobalInterceptors(new ETagInterceptor()); // the ETag of every answer a handler returns as Tagged
   setupOpenApi(app, config); // Swagger UI at /docs, OpenAPI at /docs-json
   return app;
 }

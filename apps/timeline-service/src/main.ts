@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
-import { InvalidConfigError } from './config/app-config';
-import { configFromEnvironment } from './config/app-config.module';
+import { InvalidConfigError, loadConfig } from './config/app-config';
 
 async function main(): Promise<void> {
-  // @nestjs/config reads process.env and validates it (config/app-config.ts) before anything starts.
-  const config = await configFromEnvironment();
+  // process.env is read and validated (config/app-config.ts) before anything starts: a wrong value
+  // ends start-up with InvalidConfigError naming the variable, not with a stack trace from inside Nest.
+  const config = loadConfig(process.env);
   const app = await createApp(config);
   await app.listen(config.port, config.host);
   const logger = new Logger('Main');

@@ -1,6 +1,6 @@
 /**
- * Typed domain errors. The HTTP and socket layers map them to answers in one
- * place (apps/timeline-service/src/common/domain-error.filter.ts); nothing
+ * Typed domain errors. The HTTP and socket layers answer them from one table
+ * keyed by `code` (apps/timeline-service/src/common/error-table.ts); nothing
  * else catches them.
  */
 export abstract class DomainError extends Error {

@@ -16,6 +16,8 @@ export class WrongExpectedVersionError extends Error {
 /** The store cannot be reached or written (server down, disk full, file unwritable). */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
+  /** The service answers it with this code (503): apps/timeline-service/src/common/error-table.ts. */
+  readonly code = 'store_unavailable';
   constructor(message: string, override readonly cause?: unknown) {
     super(message);
   }

@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type INestApplicationContext } from '@nestj
 import { NestFactory } from '@nestjs/core';
 import type { EventStore, Position, RecordedEvent } from '@timeline/event-store';
 import type { AppConfig } from '../../../timeline-service/src/config/app-config';
+import { AppConfigModule } from '../../../timeline-service/src/config/app-config.module';
 import { SeederService } from '../../../timeline-service/src/seeding/seeder.service';
 import { SeedingModule } from '../../../timeline-service/src/seeding/seeding.module';
 import { StoreModule } from '../../../timeline-service/src/store/store.module';
@@ -20,12 +21,12 @@ invalid seed file.`;
 /**
  * The service's store and seeding, without HTTP or the live feed: the seeder
  * with exactly the services it runs with in the app (AppModule.register uses
- * the same StoreModule and SeedingModule).
+ * the same AppConfigModule, StoreModule and SeedingModule).
  */
 @Module({})
 class SeedCommandModule {
   static register(config: AppConfig): DynamicModule {
-    return { module: SeedCommandModule, imports: [StoreModule.register(config), SeedingModule] };
+    return { module: SeedCommandModule, imports: [AppConfigModule.forRoot(config), StoreModule.register(config), SeedingModule] };
   }
 }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../store/store.tokens';
+import { APP_CONFIG } from '../config/app-config.module';
 import { ACCESS, ForbiddenRoleError, permits, UnauthenticatedError, type Access, type AuthenticatedRequest } from './access';
 import { ApiKeyRegistry } from './api-keys';
 import { bearerToken } from './bearer-token';

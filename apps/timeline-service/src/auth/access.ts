@@ -25,11 +25,13 @@ export type AuthenticatedRequest = Request & { principal?: Principal };
 /** 401: no token where one is needed, or a token that is no key of ours. */
 export class UnauthenticatedError extends Error {
   override readonly name = 'UnauthenticatedError';
+  readonly code = 'unauthorized';
 }
 
 /** 403: a valid key whose role does not allow this. */
 export class ForbiddenRoleError extends Error {
   override readonly name = 'ForbiddenRoleError';
+  readonly code = 'forbidden';
   constructor(readonly principal: Principal, readonly access: Access) {
     super(`key '${principal.name}' has role ${principal.role}, which may not ${access === 'read' ? 'read' : access === 'write' ? 'record or change entries' : 'use audit routes'}`);
   }

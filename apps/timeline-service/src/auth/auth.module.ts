@@ -2,7 +2,7 @@ import { Global, Inject, Logger, Module, type DynamicModule, type OnModuleInit }
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../store/store.tokens';
+import { APP_CONFIG } from '../config/app-config.module';
 import { AccessGuard } from './access.guard';
 import { ApiKeyRegistry } from './api-keys';
 import { WriteThrottlerGuard } from './write-throttler.guard';

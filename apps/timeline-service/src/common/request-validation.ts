@@ -9,9 +9,10 @@ export interface FieldProblem {
   problems: string[];
 }
 
-/** A request that failed validation; nothing was appended. Mapped to 400 by DomainErrorFilter. */
+/** A request that failed validation; nothing was appended. Answered from the error table (common/error-table.ts). */
 export class RequestValidationError extends Error {
   override readonly name = 'RequestValidationError';
+  readonly code = 'invalid';
   constructor(readonly problems: FieldProblem[]) {
     super(problems.flatMap((p) => p.problems).join('; '));
   }

@@ -91,7 +91,7 @@ describe('the Environment schema', () => {
     expect(refused).not.toMatch(/SOMETHING_ELSE/);
   });
 
-  it('validateEnvironment (the validate of ConfigModule.forRoot) converts what it checks', () => {
+  it('validateEnvironment (the first step of loadConfig) converts what it checks', () => {
     expect(validateEnvironment({ PORT: '8080', PUBLIC_READS: 'false', READY_MAX_LAG: '5', HOME: '/root' })).toMatchObject({ PORT: 8080, PUBLIC_READS: false, READY_MAX_LAG: 5 });
     expect(() => validateEnvironment({ LOG_LEVEL: 'chatty' })).toThrow(InvalidConfigError);
   });

@@ -15,7 +15,7 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /**
  * The environment the service reads. Unknown values stop start-up with a message naming the variable.
- * The schema of ConfigModule.forRoot({ validate: validateEnvironment }) and of loadConfig.
+ * The schema of validateEnvironment, and so of loadConfig.
  */
 export class Environment {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
@@ -132,8 +132,7 @@ import { InvalidConfigError } from './invalid-config.error';
  * Checks the variables the service reads against the Environment schema and
  * converts them (PORT to a number, PUBLIC_READS to a boolean, ...); other
  * variables are ignored, and empty ones count as unset. Throws
- * InvalidConfigError naming every variable at fault. The `validate` function
- * of ConfigModule.forRoot (see config/app-config.module.ts).
+ * InvalidConfigError naming every variable at fault.
  */
 export function validateEnvironment(env: Record<string, unknown>): Environment {
   const values = plainToInstance(Environment, pick(env, KEYS));

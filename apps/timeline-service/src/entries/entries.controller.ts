@@ -1,9 +1,9 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { Requires } from '../auth/access';
 import { Command, type CommandContext } from '../common/command-context';
-import { etagOf, parseIfMatch } from '../common/if-match';
+import { Tagged } from '../common/etag.interceptor';
+import { parseIfMatch } from '../common/if-match';
 import { EntryIdParam, SlugParam } from '../common/route-params';
 import {
   ApiEntryIdParam,
@@ -68,7 +68,7 @@ export class EntriesController {
   })
   @ApiResponse({ status: 304, description: 'Not Modified: If-None-Match matched the ETag; no body.' })
   @ApiErrors({ 400: true, 404: 'No such timeline (code timeline_not_found).' })
-  list(@Param('slug', SlugParam) slug: string, @Query() query: ListEntriesQuery, @Res({ passthrough: true }) response: Response) {
+  list(@Param('slug', SlugParam) slug: string, @Query() query: ListEntriesQuery) {
     const page = this.entries.listSerialized({
       timeline: slug,
       kind: query.kind,
@@ -80,10 +80,7 @@ export class EntriesController {
       cursor: query.cursor,
       includeRetracted: query.includeRetracted === 'true',
     }, query.asOf);
-    // Express answers 304 itself when If-None-Match matches this ETag.
-    response.setHeader('ETag', page.etag);
-    response.type('application/json');
-    return page.body;
+    return Tagged.json(page.body, page.etag);
   }
 
   @Get('entries/:id')
@@ -92,10 +89,8 @@ export class EntriesController {
   @ApiEntryIdParam()
   @ApiJsonResponse(200, 'Entry', 'The entry.', ETAG_HEADER)
   @ApiErrors({ 400: true, 404: 'No such entry (code entry_not_found).' })
-  get(@Param('id', EntryIdParam) id: string, @Res({ passthrough: true }) response: Response) {
-    const entry = this.entries.get(id);
-    response.setHeader('ETag', etagOf(entry.revision));
-    return entry;
+  get(@Param('id', EntryIdParam) id: string) {
+    return Tagged.byRevision(this.entries.get(id));
   }
 
   @Patch('entries/:id')
@@ -122,11 +117,8 @@ export class EntriesController {
     @Headers('if-match') ifMatch: string | undefined,
     @Body() body: CorrectEntryDto,
     @Command() context: CommandContext,
-    @Res({ passthrough: true }) response: Response,
   ) {
-    const written = await this.entries.correct(id, parseIfMatch(ifMatch, true), body.changes, body.reason, context);
-    response.setHeader('ETag', etagOf(written.revision));
-    return written;
+    return Tagged.byRevision(await this.entries.correct(id, parseIfMatch(ifMatch, true), body.changes, body.reason, context));
   }
 
   @Post('entries/:id/retraction')
@@ -148,10 +140,7 @@ export class EntriesController {
     @Headers('if-match') ifMatch: string | undefined,
     @Body() body: RetractEntryDto,
     @Command() context: CommandContext,
-    @Res({ passthrough: true }) response: Response,
   ) {
-    const written = await this.entries.retract(id, parseIfMatch(ifMatch, false), body.reason, context);
-    response.setHeader('ETag', etagOf(written.revision));
-    return written;
+    return Tagged.byRevision(await this.entries.retract(id, parseIfMatch(ifMatch, false), body.reason, context));
   }
 }

@@ -4,7 +4,7 @@ import type { Position } from '@timeline/event-store';
 import { Projector, SqliteReadModel } from '@timeline/projections';
 import type { Response } from 'express';
 import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../store/store.tokens';
+import { APP_CONFIG } from '../config/app-config.module';
 import { MonitoredEventStore } from './monitored-event-store';
 import { LAG_CAP, ProjectionStatus, type ProjectionSnapshot } from './projection-status';
 

@@ -10,31 +10,31 @@ import {
   type OnGatewayDisconnect,
   type OnGatewayInit,
 } from '@nestjs/websockets';
-import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
+import { InjectThrottlerStorage, ThrottlerException, type ThrottlerStorage } from '@nestjs/throttler';
+import { TimelineNotFoundError } from '@timeline/domain';
 import { Projector, SqliteReadModel } from '@timeline/projections';
 import type { Namespace, Socket } from 'socket.io';
 import type { AppConfig } from '../config/app-config';
 import { RequestValidationError, validateInto } from '../common/request-validation';
-import { APP_CONFIG } from '../store/store.tokens';
+import { APP_CONFIG } from '../config/app-config.module';
 import { MAX_MESSAGE_BYTES, SubscribeMessage, UnsubscribeMessage } from './dto/live-messages.dto';
 import { liveClientOf, queuedPackets, ReplayBatches } from './live-session';
 import { ApiKeyRegistry } from '../auth/api-keys';
 import { principalOf, socketAuth } from '../auth/socket-auth';
 import { LiveSubscriptions, sendReplay } from './live-subscriptions';
 import { LiveMetrics } from '../metrics/live-metrics';
-import { LiveExceptionFilter } from './live-exception.filter';
+import { LiveExceptionFilter, type LiveFailure } from './live-exception.filter';
 
 type Reply = (answer: LiveAnswer) => void;
-type LiveAnswer =
-  | { ok: true; position?: string | null }
-  | { ok: false; error: { code: 'invalid' | 'not_found' | 'resync_required' | 'rate_limited' | 'internal'; message: string } };
+type LiveAnswer = { ok: true; position?: string | null } | LiveFailure;
 
 /**
  * The live feed, socket.io namespace /live. Clients `subscribe` to timelines
  * and receive `update`s (what they missed, with `batch: true`, as `updates`
  * messages of many updates each); see LiveSubscriptions for the delivery guarantee.
- * Every payload is validated and answered by ack; whatever a handler throws
- * becomes its ack too (LiveExceptionFilter), never a message left unanswered.
+ * Every payload is validated and answered by ack. A refusal is thrown as the
+ * typed error HTTP would throw, and LiveExceptionFilter answers it from the same
+ * error table: never a message left unanswered, never a code of its own.
  */
 @UseFilters(LiveExceptionFilter)
 @WebSocketGateway({ namespace: '/live', maxHttpBufferSize: 64 * 1024 })
@@ -90,16 +90,14 @@ export class LiveGateway
     const client = principalOf(socket)?.name ?? socket.handshake.address;
     const limit = this.config.rateLimitSubscribesPerMinute;
     const { isBlocked } = await this.throttle.increment(`subscribe:${client}`, 60_000, limit, 0, 'subscribes');
-    if (isBlocked) {
-      return reply({ ok: false, error: { code: 'rate_limited', message: `too many subscribes: at most ${limit} per minute for this client` } });
-    }
+    // The exception the HTTP write limit throws: too_many_requests, `rate_limited` on the feed.
+    if (isBlocked) throw new ThrottlerException(`too many subscribes: at most ${limit} per minute for this client`);
     const { timeline, after, batch } = parse(SubscribeMessage, payload);
-    if (!this.readModel.timeline(timeline)) {
-      return reply({ ok: false, error: { code: 'not_found', message: `timeline '${timeline}' does not exist` } });
-    }
+    if (!this.readModel.timeline(timeline)) throw new TimelineNotFoundError(timeline);
     const liveClient = liveClientOf(socket, this.batches);
     const outcome = this.subscriptions.subscribe(liveClient, timeline, after);
-    if (!outcome.ok) return reply({ ok: false, error: { code: outcome.code, message: outcome.message } });
+    // Not an error but the resume's outcome: the feed's own code, the same as code and reason.
+    if (!outcome.ok) return reply({ ok: false, error: { code: outcome.code, reason: outcome.code, message: outcome.message } });
     // Ack and replay in the same synchronous step as the registration: no
     // live change can be sent between them (see LiveSubscriptions).
     reply({ ok: true, position: outcome.position });

@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { ForbiddenRoleError, permits, UnauthenticatedError, type AuthenticatedRequest } from '../auth/access';
 import { ApiKeyRegistry } from '../auth/api-keys';
 import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../store/store.tokens';
+import { APP_CONFIG } from '../config/app-config.module';
 
 /**
  * GET /metrics tells how busy the newsroom is and what fails: like the audit

@@ -4,7 +4,7 @@ import { Gauge } from 'prom-client';
 import type { AppConfig } from '../config/app-config';
 import { MonitoredEventStore } from '../health/monitored-event-store';
 import { LAG_CAP, positionNumber, ProjectionStatus, type ProjectionSnapshot } from '../health/projection-status';
-import { APP_CONFIG } from '../store/store.tokens';
+import { APP_CONFIG } from '../config/app-config.module';
 import { AppMetrics, PREFIX } from './app-metrics';
 
 

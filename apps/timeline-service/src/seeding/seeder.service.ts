@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/app-config';
 import type { CommandContext } from '../common/command-context';
 import { EntriesService } from '../entries/entries.service';
 import { RecordEntryPipe } from '../entries/record-entry.pipe';
-import { APP_CONFIG } from '../store/store.tokens';
+import { APP_CONFIG } from '../config/app-config.module';
 import { TimelinesService } from '../timelines/timelines.service';
 import { readSeedFiles } from './seed-file';
 

@@ -3,9 +3,10 @@ import { openEventStore, type EventStore } from '@timeline/event-store';
 import { Projector, SqliteReadModel } from '@timeline/projections';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.module';
 import { MonitoredEventStore } from '../health/monitored-event-store';
 import { StoreMetrics } from '../metrics/store-metrics';
-import { APP_CONFIG, EVENT_STORE } from './store.tokens';
+import { EVENT_STORE } from './store.tokens';
 
 @Global()
 @Module({})
@@ -23,7 +24,6 @@ export class StoreModule implements OnModuleInit, OnApplicationShutdown {
     return {
       module: StoreModule,
       providers: [
-        { provide: APP_CONFIG, useValue: config },
         // The one place an adapter is chosen: KurrentDB when a connection string
         // is configured, the embedded SQLite store otherwise. The app uses it
         // through a monitor that remembers whether it lately refused a write or
@@ -50,7 +50,7 @@ export class StoreModule implements OnModuleInit, OnApplicationShutdown {
           useFactory: (store: EventStore, readModel: SqliteReadModel) => new Projector(store, readModel, new Logger('Projector')),
         },
       ],
-      exports: [APP_CONFIG, EVENT_STORE, MonitoredEventStore, SqliteReadModel, Projector],
+      exports: [EVENT_STORE, MonitoredEventStore, SqliteReadModel, Projector],
     };
   }
 

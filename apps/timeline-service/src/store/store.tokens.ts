@@ -1,2 +1,1 @@
 export const EVENT_STORE = Symbol('EventStore');
-export const APP_CONFIG = Symbol('AppConfig');

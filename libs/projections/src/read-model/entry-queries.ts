@@ -24,6 +24,7 @@ export interface EntryPage {
 /** A cursor that cannot be decoded; the edge turns it into a 400 naming the field. */
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
+  readonly code = 'invalid';
   readonly field = 'cursor';
   constructor() {
     super('cursor must be the nextCursor of a previous page');
