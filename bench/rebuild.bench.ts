@@ -3,7 +3,7 @@
  * then readAll pages of REBUILD_PAGE_SIZE applied in order, checkpoint with each batch).
  * 1,000,000 events; 100,000 with --quick. The log is realistic: 5 timelines,
  * entries of all three kinds with corrections and retractions interleaved,
- * hash-chained (test/support/cli.ts generateLog), imported with importEvents.
+ * hash-chained (generateLog in libs/projections/src/testing/sample-log.ts), imported with importEvents.
  *
  * - ours:  Projector.rebuild into a SqliteReadModel file.
  * - floor: reading the same events from the same store (readAll pages of

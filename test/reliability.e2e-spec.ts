@@ -205,4 +205,18 @@ describe('poison events', () => {
     api = apiAt(s.url);
     expect((await api.get('/health')).body).toEqual(before);
   });
+
+  it('a command on a stream that cannot be folded answers 500 corrupt_log, not 404: the log is damaged, not the request', async () => {
+    const slug = await openTimeline(api, 'damaged');
+    const store = s.app.get<MonitoredEventStore>(EVENT_STORE);
+    const ghost = randomUUID(); // a stream whose first event is a correction: no recording to correct
+    await store.append(`entry-${ghost}`, [raw('EntryCorrected', { entryId: ghost, timeline: slug, changes: { title: 'Ghost' }, reason: 'x' })], 'no-stream');
+    const head = await api.head();
+
+    const retraction = await api.post(`/entries/${ghost}/retraction`, { reason: 'r' });
+    expect(expectError(retraction, 500, 'corrupt_log').message).toContain(`stream entry-${ghost} cannot be folded`);
+    const correction = await api.patch(`/entries/${ghost}`, { changes: { title: 'x' }, reason: 'r' }, { 'If-Match': '"0"' });
+    expectError(correction, 500, 'corrupt_log');
+    expect(await api.head()).toBe(head); // nothing appended
+  });
 });

@@ -1,15 +1,15 @@
 /** Events and logs the benchmarks write: valid, hash-chained, decided by the domain's own functions. */
 import { chainEvents } from '@timeline/audit';
-import { decideEntry, decideTimeline, entryStream, initialEntryState, timelineStream } from '@timeline/domain';
+import { decideEntry, entryStream, initialEntryState } from '@timeline/domain';
 import { SqliteEventStore, type NewEvent, type RecordedEvent } from '@timeline/event-store';
 import { SqliteReadModel, Projector } from '@timeline/projections';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { newId } from '../../apps/timeline-service/src/common/ids';
 import { seededRandom } from '../../libs/projections/src/testing/seeded-random';
-import { sampleDetails } from '../../libs/projections/src/testing/sample-log';
+import { SampleLog, sampleDetails } from '../../libs/projections/src/testing/sample-log';
 
-export { generateLog } from '../../test/support/cli';
+export { generateLog } from '../../libs/projections/src/testing/sample-log';
 
 const pickFirst = <T>(items: readonly T[]): T => items[0];
 
@@ -39,34 +39,12 @@ export function newEntryEvent(i: number, timeline = 'bench'): { stream: string; 
 export function timelineLog(slug: string, entries: number, seed = 7): RecordedEvent[] {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
-  const start = Date.parse('2025-01-01T00:00:00.000Z');
-  const events: RecordedEvent[] = [];
-  let uuid = 0;
-  const nextId = () => `00000000-0000-4000-8000-${(uuid++).toString(16).padStart(12, '0')}`;
-  const push = (stream: string, event: { type: string; data: object }) => {
-    const fresh: NewEvent = {
-      id: nextId(),
-      type: event.type,
-      data: event.data as Record<string, unknown>,
-      metadata: { recordedBy: 'bench', correlationId: `c-${events.length}`, causationId: null, schemaVersion: 1 },
-    };
-    const [chained] = chainEvents([], [fresh]);
-    events.push({
-      ...chained,
-      stream,
-      revision: 0,
-      position: String(events.length + 1).padStart(20, '0'),
-      recordedAt: new Date(start + events.length * 10).toISOString(),
-    });
-  };
-  const [opened] = decideTimeline({ type: 'OpenTimeline', slug, title: `Story ${slug}`, description: 'Benchmark timeline' }, { status: 'none' });
-  push(timelineStream(slug), opened);
+  const log = new SampleLog({ recordedBy: 'bench' });
+  log.openTimeline(slug, 'Benchmark timeline');
   for (let i = 0; i < entries; i++) {
-    const entryId = nextId();
-    const [recorded] = decideEntry({ type: 'RecordEntry', entryId, timeline: slug, details: sampleDetails(i, pick) }, initialEntryState());
-    push(entryStream(entryId), recorded);
+    log.decide({ type: 'RecordEntry', entryId: log.nextId(), timeline: slug, details: sampleDetails(i, pick) });
   }
-  return events;
+  return log.events;
 }
 
 /** Imports `events` into dataDir/events.sqlite and projects them into dataDir/read-model.sqlite (the app's default files). */

@@ -139,15 +139,11 @@ describe('an entry', () => {
     });
 
     it('a stream whose first event is a correction or retraction is a damaged log, not an unknown entry', () => {
+      const retract = { type: 'RetractEntry' as const, entryId, reason: 'duplicate of another entry' };
       for (const first of [corrected, retracted]) {
-        let thrown: unknown;
-        try {
-          foldStream(entryDecider, [first]);
-        } catch (error) {
-          thrown = error;
-        }
-        expect(thrown).toBeInstanceOf(CorruptLogError);
-        expect(thrown).toMatchObject({ code: 'corrupt_log', stream: `entry-${entryId}` });
+        given([first])
+          .when(retract)
+          .thenThrows(CorruptLogError, (e) => expect([e.code, e.stream]).toEqual(['corrupt_log', `entry-${entryId}`]));
       }
     });
 
