@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiParam, ApiQuery, ApiResponse, type ExampleObject, type SchemaObject } from '@nestjs/swagger';
 import { SLUG, UUID } from '../common/validators';
-import { queryParameters, schemaRef } from './class-validator-schema';
+import { queryParameters, schemaRef } from './request-schemas';
 
 /**
  * Decorators for the controllers' documentation. Request schemas come from

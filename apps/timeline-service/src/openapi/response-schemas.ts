@@ -1,11 +1,11 @@
 import type { ExampleObject, SchemaObject } from '@nestjs/swagger';
 import { ENTRY_KINDS } from '@timeline/domain';
 import { POSITION, SLUG, UUID } from '../common/validators';
-import { schemaRef } from './class-validator-schema';
+import { schemaRef } from './request-schemas';
 
 /**
  * The shapes the service answers with. Requests are derived from the DTOs'
- * validators (class-validator-schema.ts); answers are plain interfaces in
+ * validators (request-schemas.ts); answers are plain interfaces in
  * libs/projections and the services, so they are written out here, and
  * test/openapi.e2e-spec.ts checks real answers against them.
  */

@@ -14,7 +14,7 @@ import { SLUG } from '../common/validators';
 import type { AppConfig } from '../config/app-config';
 import { CHANGES_DTO_OF_KIND, CorrectEntryDto } from '../entries/dto/correct-entry.dto';
 import { FIELDS_DTO_OF_KIND } from '../entries/dto/record-entry.dto';
-import { deriveSchemas, schemaRef } from './class-validator-schema';
+import { requestSchemas, schemaRef } from './request-schemas';
 import { DOCUMENTED_DTOS } from './decorators';
 import { RESPONSE_SCHEMAS } from './response-schemas';
 
@@ -75,7 +75,7 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
 
   const fields = Object.values(FIELDS_DTO_OF_KIND) as Constructor[];
   const changes = Object.values(CHANGES_DTO_OF_KIND) as Constructor[];
-  const derived = deriveSchemas([...DOCUMENTED_DTOS, ...fields, ...changes], { open: new Set(fields) });
+  const derived = requestSchemas([...DOCUMENTED_DTOS, ...fields, ...changes], new Set(fields));
   unmappedValidators.splice(0, unmappedValidators.length, ...derived.unmapped);
   const correct = derived.schemas[CorrectEntryDto.name];
   if (correct?.properties?.changes) {
