@@ -108,6 +108,11 @@ export function ApiErrors(errors: Record<number, string | true>) {
   );
 }
 
+/** An answer that is not JSON (an HTML page, a script, Prometheus text): its media types, each a string. */
+export function ApiTextResponse(status: number, description: string, mediaTypes: string[]) {
+  return ApiResponse({ status, description, content: Object.fromEntries(mediaTypes.map((type) => [type, { schema: { type: 'string' } }])) });
+}
+
 /** A JSON answer whose schema is one of RESPONSE_SCHEMAS. */
 export function ApiJsonResponse(status: number, schemaName: string, description: string, headers?: Record<string, { description: string; schema: object }>) {
   return ApiResponse({ status, description, schema: schemaRef(schemaName) as SchemaObject, headers: headers as never });
