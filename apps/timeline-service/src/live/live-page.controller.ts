@@ -2,10 +2,11 @@ import { applyDecorators, Controller, Get, Header, NotFoundException, Param, Res
 import { SqliteReadModel } from '@timeline/projections';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SlugParam } from '../common/route-params';
 import { ApiErrors, ApiSlugParam, ApiTextResponse } from '../openapi/decorators';
+import { liveClientModules } from './page/client-modules';
 import { indexPage, livePage, notFoundPage } from './page/live-page.html';
 
 type Asset = { type: string; body: string };
@@ -17,13 +18,9 @@ const ASSETS: Record<string, Asset> = {
   'live.css': { type: 'text/css; charset=utf-8', body: readFileSync(join(__dirname, 'page', 'live.css'), 'utf8') },
 };
 
-// @timeline/client as ES modules (index.js, http-client.js, ...), which live.js
-// imports: built from libs/client by libs/client/build-browser.ts.
-const CLIENT_DIR = join(__dirname, 'page', 'client');
+// @timeline/client as ES modules, which live.js imports (see client-modules.ts).
 const CLIENT_ASSETS: Record<string, Asset> = Object.fromEntries(
-  readdirSync(CLIENT_DIR)
-    .filter((name) => name.endsWith('.js'))
-    .map((name) => [name, { type: JAVASCRIPT, body: readFileSync(join(CLIENT_DIR, name), 'utf8') }]),
+  [...liveClientModules()].map(([name, body]) => [name, { type: JAVASCRIPT, body }]),
 );
 
 /** The newsroom pages: an index of timelines and a live page per timeline. */
