@@ -11,8 +11,7 @@ import { MonitoredEventStore } from './monitored-event-store';
 import { LAG_CAP, ProjectionStatus, type ProjectionSnapshot } from './projection-status';
 
 export interface HealthProblem {
-  /** store_unavailable | projection_stalled | dead_letters */
-  code: string;
+  code: 'store_unavailable' | 'projection_stalled' | 'dead_letters';
   message: string;
 }
 

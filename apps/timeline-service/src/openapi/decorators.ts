@@ -42,6 +42,7 @@ export function ApiJsonBody(options: {
 
 /** Each property of a query DTO as a query parameter, with the DTO's constraints. */
 export function ApiQueryFrom(dto: Constructor) {
+  DOCUMENTED_DTOS.add(dto); // also a component schema: the client's query types are generated from it
   return applyDecorators(
     ...queryParameters(dto).map((parameter) =>
       ApiQuery({ name: parameter.name, required: parameter.required, description: parameter.description, schema: parameter.schema as SchemaObject }),

@@ -191,7 +191,7 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
     description: 'Knight Lab TimelineJS JSON, ready to embed; `text` values are HTML-escaped.',
     required: ['title', 'events'],
     properties: {
-      title: { type: 'object', properties: { text: schemaRef('TimelineJsText') } },
+      title: { type: 'object', required: ['text'], properties: { text: schemaRef('TimelineJsText') } },
       events: {
         type: 'array',
         items: {
