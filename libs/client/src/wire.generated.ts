@@ -24,16 +24,10 @@ export type LiveActorId = string
  */
 export type LiveEntryId = string
 /**
- * A real date at the precision known, YYYY, YYYY-MM or YYYY-MM-DD.
+ * A real date written YYYY, YYYY-MM or YYYY-MM-DD (news often knows only the month); 2024-02-30 is refused.
  */
 export type LiveOccurredOn = string
 export type LiveInstant = string
-/**
- * A position in the event log as the API hands them out: 20 digits (the embedded store),
- * or two groups of 20 digits joined by a dash (KurrentDB's commit and prepare positions).
- * Positions compare in log order as plain strings.
- */
-export type LivePosition1 = string
 export type LiveSubscribeAck = ({
 ok: true
 /**
@@ -49,18 +43,12 @@ ok: true
  * or two groups of 20 digits joined by a dash (KurrentDB's commit and prepare positions).
  * Positions compare in log order as plain strings.
  */
-export type LivePosition2 = string
+export type LivePosition1 = string
 /**
  * The entry as GET /entries/{id} shows it after the change.
  */
 export type LiveEntry = (LiveEntry1 & LiveEntry2)
 export type LiveEntry1 = (Announcement | Signing | Delivery)
-/**
- * A position in the event log as the API hands them out: 20 digits (the embedded store),
- * or two groups of 20 digits joined by a dash (KurrentDB's commit and prepare positions).
- * Positions compare in log order as plain strings.
- */
-export type LivePosition3 = string
 
 export interface EventsQuery {
 after?: (string | null)
@@ -496,16 +484,15 @@ deadLetters: number
 store: ("ok" | "unavailable")
 problems: HealthProblem[]
 }
-export interface LiveMoney {
-amount: number
-currency: string
-}
 /**
  * At most 2048 bytes as JSON; unknown fields are refused.
  */
 export interface LiveSubscribePayload {
-timeline: LiveSlug
-after?: LivePosition1
+timeline: string
+/**
+ * Receive every change after this position. Absent, start from now (the ack's position).
+ */
+after?: string
 /**
  * true: send the changes missed after `after` as `updates` messages (many updates each)
  * instead of one `update` per change. Absent or false: one `update` per change. Live
@@ -517,7 +504,7 @@ batch?: boolean
  * At most 2048 bytes as JSON; unknown fields are refused.
  */
 export interface LiveUnsubscribePayload {
-timeline: LiveSlug
+timeline: string
 }
 export interface LiveAckError {
 ok: false
@@ -531,7 +518,7 @@ message: string
 }
 export interface LiveUpdatePayload {
 timeline: LiveSlug
-position: LivePosition2
+position: LivePosition1
 type: ("entry.recorded" | "entry.corrected" | "entry.retracted")
 entry: LiveEntry
 }
@@ -546,60 +533,83 @@ kind?: "delivery"
 }
 export interface LiveEntry2 {
 kind: ("announcement" | "signing" | "delivery")
-occurredOn: LiveOccurredOn
+announcer?: string
+stage?: ("reported" | "announced" | "confirmed")
+pledge?: LiveMoneyDto
+/**
+ * A real date written YYYY, YYYY-MM or YYYY-MM-DD (news often knows only the month); 2024-02-30 is refused.
+ */
+occurredOn: string
 title: string
 summary?: string
-actors: LiveActorId[]
-sources: {
-title: string
-publisher?: string
-url?: string
-publishedOn?: LiveOccurredOn
-}[]
+actors: string[]
+sources: LiveSourceDto[]
 tags: string[]
-relatedTo: LiveEntryId[]
-entryId: LiveEntryId
-timeline: LiveSlug
-/**
- * 0 when recorded, one more with each correction and the retraction.
- */
-revision: number
-status: ("active" | "retracted")
-recordedAt: LiveInstant
-/**
- * The name of the API key that recorded it, or anonymous in development mode.
- */
-recordedBy: string
-updatedAt: LiveInstant
-position: LivePosition3
-corrections: {
-revision: number
-reason: string
-fields: string[]
-correctedAt: LiveInstant
-correctedBy: string
-}[]
-retraction?: {
-reason: string
-retractedAt: LiveInstant
-retractedBy: string
-}
-announcer?: LiveActorId
-stage?: ("reported" | "announced" | "confirmed")
-pledge?: LiveMoney
-parties?: LiveActorId[]
+relatedTo: string[]
+parties?: string[]
 instrument?: string
 place?: string
 termYears?: number
-supplier?: LiveActorId
-recipient?: LiveActorId
-items?: {
+supplier?: string
+recipient?: string
+items?: LiveDeliveryItemDto[]
+value?: LiveMoneyDto
+channel?: string
+entryId: string
+timeline: string
+/**
+ * The entry's revision: 0 when recorded, +1 per correction or retraction.
+ */
+revision: number
+status: ("active" | "retracted")
+recordedAt: string
+/**
+ * The API key's name, or anonymous in development mode.
+ */
+recordedBy: string
+updatedAt: string
+/**
+ * Position of the last event applied to this entry.
+ */
+position: string
+corrections: LiveCorrectionNote[]
+retraction?: LiveRetractionNote
+}
+export interface LiveMoneyDto {
+amount: number
+currency: string
+}
+export interface LiveSourceDto {
+title: string
+publisher?: string
+/**
+ * An absolute http or https URL.
+ */
+url?: string
+/**
+ * A real date written YYYY, YYYY-MM or YYYY-MM-DD (news often knows only the month); 2024-02-30 is refused.
+ */
+publishedOn?: string
+}
+export interface LiveDeliveryItemDto {
 category: string
 description: string
 quantity?: number
-}[]
-value?: LiveMoney
-channel?: string
+}
+export interface LiveCorrectionNote {
+/**
+ * The entry's revision: 0 when recorded, +1 per correction or retraction.
+ */
+revision: number
+reason: string
+fields: string[]
+correctedAt: string
+correctedBy: string
+}
+export interface LiveRetractionNote {
+reason: string
+retractedAt: string
+retractedBy: string
 }
 export interface LiveUpdatesPayload {
 timeline: LiveSlug

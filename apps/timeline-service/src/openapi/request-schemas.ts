@@ -24,13 +24,16 @@ type Constructor = abstract new (...args: never[]) => unknown;
 const OCCURRED_ON_PATTERN = '^\\d{4}(-\\d{2}(-\\d{2})?)?$';
 const stripAnchors = (source: string): string => source.replace(/^\^/, '').replace(/\$$/, '');
 
+/** What IsOccurredOn accepts, as a schema (the live feed's document names it OccurredOn). */
+export const OCCURRED_ON_SCHEMA = {
+  type: 'string',
+  pattern: OCCURRED_ON_PATTERN,
+  'x-format': 'occurred-on',
+  description: 'A real date written YYYY, YYYY-MM or YYYY-MM-DD (news often knows only the month); 2024-02-30 is refused.',
+} as const;
+
 const CONVERTERS: ISchemaConverters = {
-  isOccurredOn: {
-    type: 'string',
-    pattern: OCCURRED_ON_PATTERN,
-    'x-format': 'occurred-on',
-    description: 'A real date written YYYY, YYYY-MM or YYYY-MM-DD (news often knows only the month); 2024-02-30 is refused.',
-  },
+  isOccurredOn: OCCURRED_ON_SCHEMA,
   isAsOf: {
     type: 'string',
     pattern: `^(?:${stripAnchors(INSTANT.source)}|${stripAnchors(POSITION.source)})$`,
