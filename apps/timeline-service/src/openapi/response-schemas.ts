@@ -4,10 +4,16 @@ import { POSITION, SLUG, UUID } from '../common/validators';
 import { schemaRef } from './request-schemas';
 
 /**
- * The shapes the service answers with. Requests are derived from the DTOs'
- * validators (request-schemas.ts); answers are plain interfaces in
- * libs/projections and the services, so they are written out here, and
- * test/openapi.e2e-spec.ts checks real answers against them.
+ * The shapes the service answers with: their one definition on the wire.
+ * Requests are derived from the DTOs' validators (request-schemas.ts); answers
+ * are plain interfaces in libs/projections and the services, so their schemas
+ * are written here, test/openapi.e2e-spec.ts checks real answers against them,
+ * and everything else is generated from them: the client's types
+ * (libs/client/generate-wire-types.ts) and the live feed's entry in
+ * docs/asyncapi.yaml (asyncapi-schemas.ts).
+ *
+ * Past 300 lines by the example bodies at the end, which the controllers and
+ * the tests import from here.
  */
 
 const position: SchemaObject = {
