@@ -19,6 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
 import { parse as parseYaml } from 'yaml';
+import { openApiToJsonSchema } from '../../apps/timeline-service/src/openapi/json-schema';
 
 export const WIRE_TYPES_FILE = join(__dirname, 'src', 'wire.generated.ts');
 export const ASYNCAPI_FILE = join(__dirname, '..', '..', 'docs', 'asyncapi.yaml');
@@ -54,28 +55,23 @@ export async function wireTypes(openApiSchemas: Record<string, unknown>, asyncAp
   );
 }
 
-/** OpenAPI 3.0 (and AsyncAPI) schema to what json-schema-to-typescript reads: local $refs, null as a type, no examples. */
+/** What json-schema-to-typescript reads: JSON Schema (see openApiToJsonSchema) with local $refs, no bounds, no extensions. */
 function toJsonSchema(value: unknown, prefix: string): unknown {
-  if (Array.isArray(value)) return value.map((item) => toJsonSchema(item, prefix));
+  return forTypes(openApiToJsonSchema(value), prefix);
+}
+
+function forTypes(value: unknown, prefix: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => forTypes(item, prefix));
   if (value === null || typeof value !== 'object') return value;
   const out: Json = {};
   for (const [key, inner] of Object.entries(value)) {
     // Array bounds would become tuple unions; the types say "an array", the validators say how long.
-    if (key === 'example' || key === 'examples' || key === 'minItems' || key === 'maxItems' || key.startsWith('x-')) continue;
-    out[key] = toJsonSchema(inner, prefix);
+    if (key === 'minItems' || key === 'maxItems' || key.startsWith('x-')) continue;
+    out[key] = forTypes(inner, prefix);
   }
   if (typeof out.$ref === 'string') out.$ref = out.$ref.replace(/^#\/components\/schemas\//, `#/definitions/${prefix}`);
-  if (out.nullable === true) {
-    delete out.nullable;
-    if (typeof out.type === 'string' && !out.allOf && !out.$ref) out.type = [out.type, 'null'];
-    else {
-      // A nullable nested DTO ({type: object, allOf: [$ref]}): that DTO, or null.
-      const { description, type: _type, ...rest } = out;
-      return { description, anyOf: [rest, { type: 'null' }] };
-    }
-  }
-  // A boolean exclusiveMinimum (OpenAPI 3.0) means nothing to the types.
-  if (typeof out.exclusiveMinimum === 'boolean') delete out.exclusiveMinimum;
+  // A numeric exclusive minimum means nothing to the types.
+  delete out.exclusiveMinimum;
   return out;
 }
 

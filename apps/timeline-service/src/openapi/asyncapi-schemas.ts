@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ACTOR_ID, POSITION, UUID } from '../common/validators';
 import { AnnouncementFieldsDto, DeliveryFieldsDto, SigningFieldsDto } from '../entries/dto/record-entry.dto';
 import { MAX_MESSAGE_BYTES, SubscribeMessage, UnsubscribeMessage } from '../live/dto/live-messages.dto';
+import { openApiToJsonSchema } from './json-schema';
 import { OCCURRED_ON_SCHEMA, requestSchemas, type DerivedSchema } from './request-schemas';
 import { RESPONSE_SCHEMAS } from './response-schemas';
 
@@ -27,23 +28,6 @@ import { RESPONSE_SCHEMAS } from './response-schemas';
 export const ASYNCAPI_FILE = join(__dirname, '..', '..', '..', '..', 'docs', 'asyncapi.yaml');
 
 type Schema = Record<string, unknown>;
-
-/** OpenAPI 3.0's dialect to the JSON Schema AsyncAPI uses: null is a type, an exclusive minimum a number. */
-function toJsonSchema(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(toJsonSchema);
-  if (value === null || typeof value !== 'object') return value;
-  const out: Schema = Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, key === 'example' ? inner : toJsonSchema(inner)]));
-  if (out.exclusiveMinimum === true) {
-    out.exclusiveMinimum = out.minimum;
-    delete out.minimum;
-  }
-  if (out.nullable === true) {
-    delete out.nullable;
-    if (typeof out.type === 'string') out.type = [out.type, 'null'];
-  }
-  delete out.example;
-  return out;
-}
 
 /** The generated entries of docs/asyncapi.yaml's components.schemas, by name. */
 export function asyncApiSchemas(): Record<string, Schema> {
@@ -99,7 +83,7 @@ export function asyncApiSchemas(): Record<string, Schema> {
     CorrectionNote: RESPONSE_SCHEMAS.CorrectionNote,
     RetractionNote: RESPONSE_SCHEMAS.RetractionNote,
   };
-  return toJsonSchema(schemas) as Record<string, Schema>;
+  return openApiToJsonSchema(schemas) as Record<string, Schema>;
 }
 
 /** docs/asyncapi.yaml with its generated schemas replaced by what asyncApiSchemas() makes now; the rest as written. */
