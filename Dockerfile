@@ -28,7 +28,8 @@ COPY tsconfig.json nest-cli.json .swcrc ./
 COPY apps ./apps
 COPY libs ./libs
 # Compiles both apps (the service and the CLI) with SWC and .swcrc, the compiler the
-# tests use, and copies the live page's assets (nest-cli.json); then drops the dev
+# tests use, copies the live page's assets (nest-cli.json) and builds its browser client
+# (libs/client/build-browser.ts, which needs TypeScript: a dev dependency); then drops the dev
 # dependencies, keeping the compiled natives. CI proves this layout: the acceptance
 # suite runs against such a production-only install (.ci/production-install).
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund

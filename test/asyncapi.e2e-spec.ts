@@ -9,7 +9,10 @@
  * 3. its example payloads pass the service's own DTO validation, and its
  *    payload schemas agree with the DTOs on valid and invalid payloads;
  * 4. what the real service sends over a real socket.io connection (acks,
- *    updates of every type, shutdown) validates against its schemas.
+ *    updates of every type, shutdown) validates against its schemas;
+ * 5. the schemas it shares with the code (the entry, the subscribe payloads, the
+ *    atoms) are what apps/timeline-service/src/openapi/asyncapi-schemas.ts
+ *    generates from the code today.
  */
 import 'reflect-metadata';
 import { Parser, DiagnosticSeverity } from '@asyncapi/parser';
@@ -26,6 +29,7 @@ import { MAX_MESSAGE_BYTES, SubscribeMessage, UnsubscribeMessage } from '../apps
 import { ERROR_TABLE } from '../apps/timeline-service/src/common/error-table';
 import { LIVE_CODES } from '../apps/timeline-service/src/live/live-exception.filter';
 import { RECORD_DTO_OF_KIND } from '../apps/timeline-service/src/entries/dto/record-entry.dto';
+import { asyncApiDocument } from '../apps/timeline-service/src/openapi/asyncapi-schemas';
 import { startService, type RunningService } from './support/service';
 import { apiAt, openTimeline, recordEntry, signing } from './support/http';
 import { closeAllLive, connectLive, record, subscribe, unsubscribe } from './support/live-client';
@@ -101,6 +105,14 @@ describe('docs/asyncapi.yaml is a valid AsyncAPI 3 document', () => {
   it('puts the live feed on the /live namespace', () => {
     expect(raw.channels.live.address).toBe('/live');
     expect(source(join(LIVE_DIR, 'live.gateway.ts'))).toMatch(/@WebSocketGateway\(\{\s*namespace:\s*'\/live'/);
+  });
+});
+
+describe('docs/asyncapi.yaml takes its shared schemas from the code', () => {
+  it('is what asyncapi-schemas.ts makes of the validators, the DTOs and the HTTP document today (run: node -r @swc-node/register apps/timeline-service/src/openapi/asyncapi-schemas.ts)', () => {
+    const text = source(DOC_FILE);
+    expect(asyncApiDocument(text)).toBe(text);
+    expect(raw.components.schemas.Entry.properties.pledge.$ref).toBe('#/components/schemas/MoneyDto'); // the HTTP document's own
   });
 });
 

@@ -37,7 +37,8 @@ describe('the service built by tsc instead of SWC', () => {
     // The same layout as SWC's (dist/apps/..., dist/libs/...), so the live page's assets land beside the code.
     const app = { extends: '../../tsconfig.json', compilerOptions: { outDir: '../../dist', types: ['node'] }, include: ['src/**/*.ts'], exclude: ['**/*.spec.ts'] };
     writeFileSync(join(tree, 'apps', 'timeline-service', 'tsconfig.app.json'), JSON.stringify(app));
-    const build = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build', 'timeline-service'], { cwd: tree, encoding: 'utf8' });
+    // The project's build (`nest build`, then the live page's browser client), with the tsc builder.
+    const build = spawnSync('npm', ['run', 'build'], { cwd: tree, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`tsc build failed:\n${build.stdout}\n${build.stderr}`);
 
     const gateway = readFileSync(join(MAIN_DIR(tree), 'live', 'live.gateway.js'), 'utf8');

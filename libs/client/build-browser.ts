@@ -1,27 +1,30 @@
 /**
  * Builds the browser copy of @timeline/client that the service serves to its
- * live page: one ES module per source file, in
- * apps/timeline-service/src/live/page/client/, checked in.
+ * live page: one ES module per source file. `npm run build` (and so `npm start`,
+ * the image and the acceptance suite) runs it after `nest build`, writing next to
+ * the compiled live page:
  *
- *   node -r @swc-node/register libs/client/build-browser.ts
+ *   node -r @swc-node/register libs/client/build-browser.ts [<out dir>]
  *
- * Why a checked-in build: the page must get the same client in every way the
- * service runs (`npm start` after `nest build`, jest running the sources, the
- * Docker image without dev dependencies), and none of them has a bundler.
- * TypeScript only strips types here (transpileModule); two rewrites make the
- * output loadable by a browser without an import map (which helmet's CSP
- * would refuse as an inline script):
+ * When the service runs from its TypeScript sources (jest), the live page builds
+ * the same modules in memory instead (apps/timeline-service/src/live/page/client-modules.ts),
+ * so nothing generated is kept under src/.
+ *
+ * Why a build of our own: none of the ways the service runs has a bundler, and the
+ * page must get the same client in all of them. TypeScript only strips types here
+ * (transpileModule); two rewrites make the output loadable by a browser without an
+ * import map (which helmet's CSP would refuse as an inline script):
  *   - relative imports get their `.js` extension, as browsers need;
  *   - 'socket.io-client' becomes the ESM build the socket.io server already
  *     serves, /socket.io/socket.io.esm.min.js: the same version as the server.
- * libs/client/src/browser-build.spec.ts fails when the copy is out of date.
  */
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 
 export const SOURCE_DIR = join(__dirname, 'src');
-export const OUT_DIR = join(__dirname, '..', '..', 'apps', 'timeline-service', 'src', 'live', 'page', 'client');
+/** Where `npm run build` puts the modules: beside the compiled live page controller, which serves them. */
+export const BUILT_DIR = join(__dirname, '..', '..', 'dist', 'apps', 'timeline-service', 'src', 'live', 'page', 'client');
 /** Where the service's socket.io serves its client as an ES module (socket.io 4.8 serveClient). */
 export const SOCKET_IO_ESM = '/socket.io/socket.io.esm.min.js';
 
@@ -38,7 +41,7 @@ export function buildBrowserModules(): Map<string, string> {
       reportDiagnostics: false,
       transformers: { after: [rewriteSpecifiers(name)] },
     });
-    const header = `// Generated from libs/client/src/${name} by libs/client/build-browser.ts: do not edit; run\n// node -r @swc-node/register libs/client/build-browser.ts\n`;
+    const header = `// Generated from libs/client/src/${name} by libs/client/build-browser.ts (npm run build).\n`;
     out.set(name.replace(/\.ts$/, '.js'), header + js);
   }
   return out;
@@ -68,15 +71,16 @@ function rewriteSpecifiers(file: string): ts.TransformerFactory<ts.SourceFile> {
   };
 }
 
-export function writeBrowserModules(): string[] {
+export function writeBrowserModules(outDir: string = BUILT_DIR): string[] {
   const modules = buildBrowserModules();
-  rmSync(OUT_DIR, { recursive: true, force: true });
-  mkdirSync(OUT_DIR, { recursive: true });
-  for (const [name, text] of modules) writeFileSync(join(OUT_DIR, name), text);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, text] of modules) writeFileSync(join(outDir, name), text);
   return [...modules.keys()];
 }
 
 if (require.main === module) {
-  const written = writeBrowserModules();
-  console.log(`wrote ${written.join(', ')} to ${OUT_DIR}`);
+  const outDir = process.argv[2] ?? BUILT_DIR;
+  const written = writeBrowserModules(outDir);
+  console.log(`wrote ${written.join(', ')} to ${outDir}`);
 }

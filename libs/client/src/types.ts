@@ -2,334 +2,143 @@
  * The wire types of the timeline service: what its HTTP API and its /live
  * feed send and accept, as JSON.
  *
- * They are written out here rather than imported from @timeline/domain or
- * @timeline/projections so that a front end can bundle this library without
- * the server's code or its path aliases. test/client.e2e-spec.ts checks at
- * compile time that the server's own types (EntryView, TimelineView, ErrorBody,
- * HealthReport, ...) are assignable to these, so the two cannot drift apart
- * silently.
+ * No shape is written out here: every one is generated (./wire.generated.ts,
+ * by libs/client/generate-wire-types.ts) from the service's OpenAPI document,
+ * whose request schemas are the DTOs' validators and whose answers are
+ * openapi/response-schemas.ts, and from docs/asyncapi.yaml. This file names
+ * them for the client's users and composes what JSON Schema cannot say the
+ * way TypeScript does: an entry's fields narrowed on its `kind`, and the
+ * arrays every recorded entry carries. test/client-types.e2e-spec.ts fails
+ * when the generated file is stale; test/client.e2e-spec.ts checks that the
+ * server's own types are assignable to these.
  */
+import type * as Wire from './wire.generated';
+
+/** The generated interface as a plain object type, which (unlike an interface) a JSON object can be cast to. */
+type Plain<T> = { [K in keyof T]: T[K] };
 
 /**
  * A position in the global event log, e.g. "00000000000000000042". Opaque, but
  * zero-padded so positions compare in log order as plain strings.
  */
-export type Position = string;
+export type Position = Wire.LivePosition;
 
 /** `YYYY`, `YYYY-MM` or `YYYY-MM-DD`: news often knows only the month. */
-export type OccurredOn = string;
+export type OccurredOn = Wire.LiveOccurredOn;
 
-export type EntryKind = 'announcement' | 'signing' | 'delivery';
-export type AnnouncementStage = 'reported' | 'announced' | 'confirmed';
+export type EntryKind = Wire.EntryMeta['kind'];
+export type AnnouncementStage = Wire.AnnouncementFieldsDto['stage'];
+export type Money = Wire.MoneyDto;
+export type Source = Wire.SourceDto;
+export type DeliveryItem = Wire.DeliveryItemDto;
 
-export interface Money {
-  amount: number;
-  /** ISO 4217, e.g. USD, JPY, EUR. */
-  currency: string;
-}
+type FieldsOf = { announcement: Wire.AnnouncementFieldsDto; signing: Wire.SigningFieldsDto; delivery: Wire.DeliveryFieldsDto };
+/** What every entry has, whatever its kind: the fields the three kinds share. */
+type CommonKey = keyof Wire.AnnouncementFieldsDto & keyof Wire.SigningFieldsDto & keyof Wire.DeliveryFieldsDto;
+/** Optional when recording; a recorded entry always has them (empty when none were given). */
+type DefaultedKey = 'sources' | 'tags' | 'relatedTo';
 
-export interface Source {
-  title: string;
-  publisher?: string;
-  url?: string;
-  publishedOn?: OccurredOn;
-}
+export type CommonFields = Omit<Pick<Wire.AnnouncementFieldsDto, CommonKey>, DefaultedKey> & Required<Pick<Wire.AnnouncementFieldsDto, DefaultedKey>>;
+export type AnnouncementFields = Omit<Wire.AnnouncementFieldsDto, CommonKey>;
+export type SigningFields = Omit<Wire.SigningFieldsDto, CommonKey>;
+export type DeliveryFields = Omit<Wire.DeliveryFieldsDto, CommonKey>;
 
-export interface DeliveryItem {
-  category: string;
-  description: string;
-  quantity?: number;
-}
-
-/** What every entry has, whatever its kind. */
-export interface CommonFields {
-  occurredOn: OccurredOn;
-  title: string;
-  summary?: string;
-  /** Actor ids such as JP, UA, NATO, US. */
-  actors: string[];
-  sources: Source[];
-  tags: string[];
-  /** Ids of other entries this one follows up. */
-  relatedTo: string[];
-}
-
-export interface AnnouncementFields {
-  announcer: string;
-  stage: AnnouncementStage;
-  pledge?: Money;
-}
-
-export interface SigningFields {
-  parties: string[];
-  instrument: string;
-  place?: string;
-  termYears?: number;
-}
-
-export interface DeliveryFields {
-  supplier: string;
-  recipient: string;
-  items: DeliveryItem[];
-  value?: Money;
-  /** How it was funded or routed, e.g. PURL, NATO CAP. */
-  channel?: string;
-}
-
-export type AnnouncementDetails = { kind: 'announcement' } & CommonFields & AnnouncementFields;
-export type SigningDetails = { kind: 'signing' } & CommonFields & SigningFields;
-export type DeliveryDetails = { kind: 'delivery' } & CommonFields & DeliveryFields;
+type Details<K extends EntryKind> = { kind: K } & Omit<FieldsOf[K], DefaultedKey> & Required<Pick<FieldsOf[K], DefaultedKey>>;
+export type AnnouncementDetails = Details<'announcement'>;
+export type SigningDetails = Details<'signing'>;
+export type DeliveryDetails = Details<'delivery'>;
 /** Everything an editor records about one development. */
 export type EntryDetails = AnnouncementDetails | SigningDetails | DeliveryDetails;
 
 // ---------------------------------------------------------------------------
 // Views: what GET answers
 
-export interface CorrectionNote {
-  revision: number;
-  reason: string;
-  fields: string[];
-  correctedAt: string;
-  correctedBy: string;
-}
-
-export interface RetractionNote {
-  reason: string;
-  retractedAt: string;
-  retractedBy: string;
-}
-
+export type CorrectionNote = Wire.CorrectionNote;
+export type RetractionNote = Wire.RetractionNote;
 /** What the service adds to an entry's details. */
-export interface EntryMeta {
-  entryId: string;
-  /** The slug of its timeline. */
-  timeline: string;
-  kind: EntryKind;
-  /** 0 when recorded, +1 per correction or retraction; `If-Match: "<revision>"` on writes. */
-  revision: number;
-  status: 'active' | 'retracted';
-  recordedAt: string;
-  recordedBy: string;
-  updatedAt: string;
-  /** Position of the last event applied to this entry. */
-  position: Position;
-  corrections: CorrectionNote[];
-  retraction?: RetractionNote;
-}
+export type EntryMeta = Wire.EntryMeta;
 
 /** An entry as `GET /entries/:id`, entry pages and live updates show it. Narrow it on `kind`. */
 export type Entry = EntryDetails & EntryMeta;
 
-export interface Timeline {
-  slug: string;
-  title: string;
-  description: string;
-  /** Entries that are not retracted. */
-  entryCount: number;
-  retractedCount: number;
-  openedAt: string;
-  updatedAt: string;
-  /** Position of the last event that changed this timeline or one of its entries. */
-  position: Position;
-}
+export type Timeline = Wire.Timeline;
 
 /** `GET /timelines/:slug/entries`. */
-export interface EntryPage {
-  items: Entry[];
-  /** Pass as `cursor` for the next page; null on the last page. */
-  nextCursor: string | null;
-  /**
-   * The read model's checkpoint when the page was read (null for an empty log):
-   * subscribe to the live feed after it to continue this snapshot exactly. With
-   * `asOf`, the position the moment resolved to (null before the first change).
-   */
-  position: Position | null;
-  /** Echoed when the query had one. */
-  asOf?: string;
-}
+export type EntryPage = Omit<Wire.EntryPage, 'items'> & { items: Entry[] };
 
-export interface EntryQuery {
-  kind?: EntryKind;
-  actor?: string;
-  /** Inclusive, at any precision. */
-  from?: OccurredOn;
-  /** Inclusive, at any precision: `to: '2024-06'` includes 30 June. */
-  to?: OccurredOn;
-  /** By occurredOn; default asc. */
-  order?: 'asc' | 'desc';
-  /** 1 to 500; default 50. */
-  limit?: number;
-  cursor?: string;
-  includeRetracted?: boolean;
-  /** The timeline as it stood then: an instant with its offset (2024-06-13T14:05:00Z) or a position. Needs the audit role. */
-  asOf?: string;
-}
+/**
+ * The query of `GET /timelines/:slug/entries`, as the client takes it: as the
+ * service's query parameters say, but `includeRetracted` a boolean.
+ */
+export type EntryQuery = { [K in Exclude<keyof Wire.ListEntriesQuery, 'includeRetracted'>]?: Exclude<Wire.ListEntriesQuery[K], null> } & { includeRetracted?: boolean };
 
 // ---------------------------------------------------------------------------
 // Commands: what POST and PATCH take and answer
 
-export interface OpenTimeline {
-  slug: string;
-  title: string;
-  description?: string;
-}
-
-export interface TimelineOpened {
-  slug: string;
-  position: Position;
-}
-
-type Optional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
-type NewDetails<D extends CommonFields> = Optional<D, 'sources' | 'tags' | 'relatedTo'>;
+export type OpenTimeline = Wire.OpenTimelineDto;
+export type TimelineOpened = Wire.TimelineOpened;
 
 /**
  * A new entry: its details, `sources`, `tags` and `relatedTo` optional, and an
  * optional lowercase UUID chosen by the caller so that a retry is safe.
  */
-export type NewEntry = (NewDetails<AnnouncementDetails> | NewDetails<SigningDetails> | NewDetails<DeliveryDetails>) & {
-  entryId?: string;
-};
+export type NewEntry = Plain<Wire.RecordAnnouncementDto> | Plain<Wire.RecordSigningDto> | Plain<Wire.RecordDeliveryDto>;
 
-type Fields<K extends EntryKind> = Omit<Extract<EntryDetails, { kind: K }>, 'kind'>;
 /** A correction: the fields to change; null removes an optional field. The kind never changes. */
-export type EntryChanges = {
-  [K in EntryKind]: { [F in keyof Fields<K>]?: Fields<K>[F] | null };
-}[EntryKind];
+export type EntryChanges = Wire.AnnouncementChangesDto | Wire.SigningChangesDto | Wire.DeliveryChangesDto;
 
 /** What recording, correcting and retracting answer. */
-export interface EntryWritten {
-  entryId: string;
-  revision: number;
-  position: Position;
-}
+export type EntryWritten = Wire.EntryWritten;
 
 // ---------------------------------------------------------------------------
 // Audit and health
 
 /** One event of an entry, `GET /entries/:id/history`. */
-export interface HistoryItem {
-  type: string;
-  revision: number;
-  position: Position;
-  recordedAt: string;
-  recordedBy: string;
-  data: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-}
-
+export type HistoryItem = Wire.HistoryItem;
 /** One event of the global log, `GET /events`. */
-export interface LogItem {
-  position: Position;
-  id: string;
-  stream: string;
-  type: string;
-  revision: number;
-  recordedAt: string;
-  data: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-}
-
-export interface LogPage {
-  items: LogItem[];
-  /** Pass as `after` for the next page; null when this page was the end of the log for now. */
-  next: Position | null;
-}
-
+export type LogItem = Wire.LogItem;
+export type LogPage = Wire.EventsPage;
 /** Knight Lab TimelineJS 3 JSON, `GET /timelines/:slug/export?format=timelinejs`. */
-export interface TimelineJsDocument {
-  title: { text: { headline: string; text: string } };
-  events: Array<{
-    start_date: { year: number; month?: number; day?: number };
-    text: { headline: string; text: string };
-    group: string;
-    unique_id: string;
-  }>;
-}
-
-export interface HealthProblem {
-  /** store_unavailable | projection_stalled | dead_letters */
-  code: string;
-  message: string;
-}
-
+export type TimelineJsDocument = Wire.TimelineJsDocument;
+export type HealthProblem = Wire.HealthProblem;
 /** `GET /health`: 200 even when degraded; `status` and `problems` say what is wrong. */
-export interface Health {
-  status: 'ok' | 'degraded';
-  checkpoint: Position | null;
-  head: Position | null;
-  lag: number | null;
-  deadLetters: number;
-  store: 'ok' | 'unavailable';
-  problems: HealthProblem[];
-}
+export type Health = Wire.HealthReport;
 
 // ---------------------------------------------------------------------------
 // Errors
 
-export interface FieldProblem {
-  /** Path of the offending field, e.g. `items.0.description` or `changes.title`. */
-  field: string;
-  problems: string[];
-}
-
+export type FieldProblem = Wire.FieldProblem;
 /** Every error the HTTP API answers has this shape. */
-export interface ApiErrorBody {
-  statusCode: number;
-  error: string;
-  /** Stable, machine-readable: invalid, timeline_not_found, stale_revision, ... */
-  code: string;
-  message: string;
-  errors?: FieldProblem[];
-}
+export type ApiErrorBody = Wire.ErrorBody;
 
 // ---------------------------------------------------------------------------
 // The live feed (socket.io, namespace /live)
 
-export type LiveUpdateType = 'entry.recorded' | 'entry.corrected' | 'entry.retracted';
+export type LiveUpdateType = Wire.LiveUpdatePayload['type'];
 
 /** server → client `update`: a change to one entry, the entry as `GET /entries/:id` shows it after the change. */
-export interface LiveUpdate {
-  timeline: string;
-  position: Position;
-  type: LiveUpdateType;
-  entry: Entry;
-}
+export type LiveUpdate = Omit<Wire.LiveUpdatePayload, 'entry'> & { entry: Entry };
 
 /**
  * server → client `updates`: several consecutive updates of one timeline, in log
  * order: how a subscribe with `batch: true` gets what it missed (its replay), in
  * one or a few messages. Live changes still come as `update`.
  */
-export interface LiveUpdates {
-  timeline: string;
-  updates: LiveUpdate[];
-}
+export type LiveUpdates = Omit<Wire.LiveUpdatesPayload, 'updates'> & { updates: LiveUpdate[] };
 
-export type LiveErrorCode = 'invalid' | 'not_found' | 'resync_required' | 'rate_limited' | 'internal';
+export type LiveErrorCode = Wire.LiveAckError['error']['code'];
 
-/** The ack of `subscribe` and `unsubscribe`. */
+type Accepted = Exclude<Wire.LiveSubscribeAck, Wire.LiveAckError>;
+/** The ack of `subscribe` (with the position live delivery continues after) and `unsubscribe` (without). */
 export type LiveAck =
-  | { ok: true; position?: Position | null }
-  | { ok: false; error: { code: LiveErrorCode | (string & {}); message: string } };
+  | (Omit<Accepted, 'position'> & Partial<Pick<Accepted, 'position'>>)
+  // A refusal's code may be one this client does not know yet.
+  | (Omit<Wire.LiveAckError, 'error'> & { error: Omit<Wire.LiveAckError['error'], 'code'> & { code: LiveErrorCode | (string & {}) } });
 
 /** server → client `resync`: the server unsubscribed us (e.g. slow_consumer); reload and subscribe again. */
-export interface ResyncEvent {
-  timeline: string;
-  reason: string;
-}
-
+// LiveFeed reports a resume the server refused (resync_required) the same way, hence any reason.
+export type ResyncEvent = Omit<Wire.LiveResyncPayload, 'reason'> & { reason: Wire.LiveResyncPayload['reason'] | (string & {}) };
 /** server → client `shutdown`: the instance is going away; reconnect and resume. */
-export interface ShutdownEvent {
-  reason: string;
-}
-
-export interface SubscribeMessage {
-  timeline: string;
-  after?: Position;
-  /** true: the missed changes come as `updates` messages (many updates each) instead of one `update` each. */
-  batch?: boolean;
-}
-
-export interface UnsubscribeMessage {
-  timeline: string;
-}
+export type ShutdownEvent = Wire.LiveShutdownPayload;
+export type SubscribeMessage = Wire.LiveSubscribePayload;
+export type UnsubscribeMessage = Wire.LiveUnsubscribePayload;

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { Requires } from '../auth/access';
 import { EntryIdParam, SlugParam } from '../common/route-params';
 import { ApiEntryIdParam, ApiErrors, ApiJsonResponse, ApiQueryFrom, ApiSlugParam } from '../openapi/decorators';
-import { schemaRef } from '../openapi/class-validator-schema';
+import { schemaRef } from '../openapi/request-schemas';
 import { AuditService } from './audit.service';
 import { EventsQuery, ExportQuery } from './dto/events.query';
 

@@ -1,16 +1,17 @@
 import { Controller, Get, Inject, Logger, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { Position } from '@timeline/event-store';
 import { Projector, SqliteReadModel } from '@timeline/projections';
 import type { Response } from 'express';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
+import { ApiJsonResponse } from '../openapi/decorators';
 import { MonitoredEventStore } from './monitored-event-store';
 import { LAG_CAP, ProjectionStatus, type ProjectionSnapshot } from './projection-status';
 
 export interface HealthProblem {
-  /** store_unavailable | projection_stalled | dead_letters */
-  code: string;
+  code: 'store_unavailable' | 'projection_stalled' | 'dead_letters';
   message: string;
 }
 
@@ -60,6 +61,7 @@ export { LAG_CAP } from './projection-status';
  *   readiness together; route on /health/ready only where taking them all out
  *   is what you want, and alert on /health either way.
  */
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   private readonly logger = new Logger('Health');
@@ -77,6 +79,8 @@ export class HealthController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'The state of this instance' })
+  @ApiJsonResponse(200, 'HealthReport', 'Answers 200 also when degraded.')
   async health(): Promise<HealthReport> {
     const storeProblems: HealthProblem[] = [];
     const { checkpoint, head, headError, lag } = await this.status.snapshot(LAG_CAP);
@@ -128,6 +132,7 @@ export class HealthController {
 
   /** Liveness: the process is up and its event loop answers. Nothing else is checked, on purpose. */
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: 200 while the process answers' })
   @HealthCheck()
   live(): Promise<HealthCheckResult> {
     return this.checks.check([]);
@@ -135,6 +140,7 @@ export class HealthController {
 
   /** Readiness: the store answers and the read model is within READY_MAX_LAG events of the log; else 503. */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: 200 when the store answers and the read model is within READY_MAX_LAG events of the log, else 503' })
   @HealthCheck()
   async ready(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult | object> {
     // Counting one past the bound is enough to know it is exceeded.

@@ -1,9 +1,12 @@
-import { Controller, Get, Header, NotFoundException, Param, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Header, NotFoundException, Param, Res } from '@nestjs/common';
 import { SqliteReadModel } from '@timeline/projections';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SlugParam } from '../common/route-params';
+import { ApiErrors, ApiSlugParam, ApiTextResponse } from '../openapi/decorators';
+import { liveClientModules } from './page/client-modules';
 import { indexPage, livePage, notFoundPage } from './page/live-page.html';
 
 type Asset = { type: string; body: string };
@@ -15,27 +18,30 @@ const ASSETS: Record<string, Asset> = {
   'live.css': { type: 'text/css; charset=utf-8', body: readFileSync(join(__dirname, 'page', 'live.css'), 'utf8') },
 };
 
-// @timeline/client as ES modules (index.js, http-client.js, ...), which live.js
-// imports: built from libs/client by libs/client/build-browser.ts.
-const CLIENT_DIR = join(__dirname, 'page', 'client');
+// @timeline/client as ES modules, which live.js imports (see client-modules.ts).
 const CLIENT_ASSETS: Record<string, Asset> = Object.fromEntries(
-  readdirSync(CLIENT_DIR)
-    .filter((name) => name.endsWith('.js'))
-    .map((name) => [name, { type: JAVASCRIPT, body: readFileSync(join(CLIENT_DIR, name), 'utf8') }]),
+  [...liveClientModules()].map(([name, body]) => [name, { type: JAVASCRIPT, body }]),
 );
 
 /** The newsroom pages: an index of timelines and a live page per timeline. */
+@ApiTags('live page')
 @Controller()
 export class LivePageController {
   constructor(private readonly readModel: SqliteReadModel) {}
 
   @Get()
+  @ApiOperation({ summary: 'Index of the timelines, with links to their live pages' })
+  @ApiTextResponse(200, 'An HTML page.', ['text/html'])
   @Header('content-type', 'text/html; charset=utf-8')
   index(): string {
     return indexPage(this.readModel.timelines());
   }
 
   @Get('timelines/:slug/live')
+  @ApiOperation({ summary: "A timeline's live page: entries update as they are recorded, corrected and retracted" })
+  @ApiSlugParam()
+  @ApiTextResponse(200, 'An HTML page.', ['text/html'])
+  @ApiTextResponse(404, 'No such timeline (an HTML page).', ['text/html'])
   live(@Param('slug', SlugParam) slug: string, @Res() response: Response): void {
     const timeline = this.readModel.timeline(slug);
     response.type('html');
@@ -44,14 +50,24 @@ export class LivePageController {
   }
 
   @Get('live/assets/:file')
+  @ApiLiveAsset()
   asset(@Param('file') file: string, @Res() response: Response): void {
     send(response, Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined, file);
   }
 
   @Get('live/assets/client/:file')
+  @ApiLiveAsset()
   clientAsset(@Param('file') file: string, @Res() response: Response): void {
     send(response, Object.hasOwn(CLIENT_ASSETS, file) ? CLIENT_ASSETS[file] : undefined, `client/${file}`);
   }
+}
+
+function ApiLiveAsset() {
+  return applyDecorators(
+    ApiOperation({ summary: 'A script or stylesheet of the live page' }),
+    ApiTextResponse(200, 'JavaScript or CSS.', ['text/javascript', 'text/css']),
+    ApiErrors({ 404: 'No such asset.' }),
+  );
 }
 
 function send(response: Response, asset: Asset | undefined, name: string): void {

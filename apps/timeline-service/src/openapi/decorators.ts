@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiParam, ApiQuery, ApiResponse, type ExampleObject, type SchemaObject } from '@nestjs/swagger';
 import { SLUG, UUID } from '../common/validators';
-import { queryParameters, schemaRef } from './class-validator-schema';
+import { queryParameters, schemaRef } from './request-schemas';
 
 /**
  * Decorators for the controllers' documentation. Request schemas come from
@@ -42,6 +42,7 @@ export function ApiJsonBody(options: {
 
 /** Each property of a query DTO as a query parameter, with the DTO's constraints. */
 export function ApiQueryFrom(dto: Constructor) {
+  DOCUMENTED_DTOS.add(dto); // also a component schema: the client's query types are generated from it
   return applyDecorators(
     ...queryParameters(dto).map((parameter) =>
       ApiQuery({ name: parameter.name, required: parameter.required, description: parameter.description, schema: parameter.schema as SchemaObject }),
@@ -106,6 +107,11 @@ export function ApiErrors(errors: Record<number, string | true>) {
       }),
     ),
   );
+}
+
+/** An answer that is not JSON (an HTML page, a script, Prometheus text): its media types, each a string. */
+export function ApiTextResponse(status: number, description: string, mediaTypes: string[]) {
+  return ApiResponse({ status, description, content: Object.fromEntries(mediaTypes.map((type) => [type, { schema: { type: 'string' } }])) });
 }
 
 /** A JSON answer whose schema is one of RESPONSE_SCHEMAS. */

@@ -1,13 +1,19 @@
 import type { ExampleObject, SchemaObject } from '@nestjs/swagger';
 import { ENTRY_KINDS } from '@timeline/domain';
 import { POSITION, SLUG, UUID } from '../common/validators';
-import { schemaRef } from './class-validator-schema';
+import { schemaRef } from './request-schemas';
 
 /**
- * The shapes the service answers with. Requests are derived from the DTOs'
- * validators (class-validator-schema.ts); answers are plain interfaces in
- * libs/projections and the services, so they are written out here, and
- * test/openapi.e2e-spec.ts checks real answers against them.
+ * The shapes the service answers with: their one definition on the wire.
+ * Requests are derived from the DTOs' validators (request-schemas.ts); answers
+ * are plain interfaces in libs/projections and the services, so their schemas
+ * are written here, test/openapi.e2e-spec.ts checks real answers against them,
+ * and everything else is generated from them: the client's types
+ * (libs/client/generate-wire-types.ts) and the live feed's entry in
+ * docs/asyncapi.yaml (asyncapi-schemas.ts).
+ *
+ * Past 300 lines by the example bodies at the end, which the controllers and
+ * the tests import from here.
  */
 
 const position: SchemaObject = {
@@ -191,7 +197,7 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
     description: 'Knight Lab TimelineJS JSON, ready to embed; `text` values are HTML-escaped.',
     required: ['title', 'events'],
     properties: {
-      title: { type: 'object', properties: { text: schemaRef('TimelineJsText') } },
+      title: { type: 'object', required: ['text'], properties: { text: schemaRef('TimelineJsText') } },
       events: {
         type: 'array',
         items: {

@@ -10,11 +10,10 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ACCESS, type Access } from '../auth/access';
-import { SLUG } from '../common/validators';
 import type { AppConfig } from '../config/app-config';
 import { CHANGES_DTO_OF_KIND, CorrectEntryDto } from '../entries/dto/correct-entry.dto';
 import { FIELDS_DTO_OF_KIND } from '../entries/dto/record-entry.dto';
-import { deriveSchemas, schemaRef } from './class-validator-schema';
+import { requestSchemas, schemaRef } from './request-schemas';
 import { DOCUMENTED_DTOS } from './decorators';
 import { RESPONSE_SCHEMAS } from './response-schemas';
 
@@ -70,12 +69,14 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     .addTag('entries', 'Record, correct, retract and read entries')
     .addTag('audit', 'History, the global log and exports (auditor role)')
     .addTag('live page', 'The built-in newsroom pages (HTML)')
+    .addTag('health', 'The state of this instance, and probes for orchestrators')
+    .addTag('metrics', 'Prometheus metrics')
     .build();
   const document = SwaggerModule.createDocument(app, base);
 
   const fields = Object.values(FIELDS_DTO_OF_KIND) as Constructor[];
   const changes = Object.values(CHANGES_DTO_OF_KIND) as Constructor[];
-  const derived = deriveSchemas([...DOCUMENTED_DTOS, ...fields, ...changes], { open: new Set(fields) });
+  const derived = requestSchemas([...DOCUMENTED_DTOS, ...fields, ...changes], new Set(fields));
   unmappedValidators.splice(0, unmappedValidators.length, ...derived.unmapped);
   const correct = derived.schemas[CorrectEntryDto.name];
   if (correct?.properties?.changes) {
@@ -98,7 +99,6 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     for (const method of ['get', 'post', 'patch', 'put', 'delete'] as const) {
       const operation = item[method];
       if (!operation) continue;
-      describeUndecorated(path, method, operation);
       describeAccess(operation, method, rules.get(operation.operationId ?? ''), config);
     }
   }
@@ -148,45 +148,6 @@ function describeAccess(operation: OperationObject, method: string, rule: Rule |
     responses['503'] ??= error('The event store cannot take writes now; nothing was recorded. Queries keep working.');
   }
   void method;
-}
-
-/** /health and the live pages: their controllers are outside the docs' files, so they are described here. */
-function describeUndecorated(path: string, method: string, operation: OperationObject): void {
-  const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
-  const ok = (operation.responses as ResponsesObject | undefined)?.['200'] as { content?: unknown } | undefined;
-  if (ok?.content) return; // described by its own decorators
-  if (path === '/health' && method === 'get') {
-    if (!operation.tags?.length) operation.tags = ['health'];
-    operation.summary ??= 'The state of this instance';
-    operation.responses = {
-      ...operation.responses,
-      '200': { description: 'Answers 200 also when degraded.', content: { 'application/json': { schema: schemaRef('HealthReport') } } },
-    };
-  } else if (path === '/') {
-    operation.tags = ['live page'];
-    operation.summary = 'Index of the timelines, with links to their live pages';
-    operation.responses = { '200': html('An HTML page.') };
-  } else if (path === '/timelines/{slug}/live') {
-    operation.tags = ['live page'];
-    operation.summary = "A timeline's live page: entries update as they are recorded, corrected and retracted";
-    operation.parameters = slugParameter(operation);
-    operation.responses = { '200': html('An HTML page.'), '404': html('No such timeline (an HTML page).') };
-  } else if (path.startsWith('/live/assets/')) {
-    operation.tags = ['live page'];
-    operation.summary = 'A script or stylesheet of the live page';
-    operation.responses = {
-      '200': { description: 'JavaScript or CSS.', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } },
-      '404': { description: 'No such asset.', content: { 'application/json': { schema: schemaRef('ErrorBody') } } },
-    };
-  }
-}
-
-function slugParameter(operation: OperationObject) {
-  return (operation.parameters ?? []).map((parameter) =>
-    'name' in parameter && parameter.name === 'slug'
-      ? { ...parameter, schema: { type: 'string' as const, pattern: SLUG.source, maxLength: 64 } }
-      : parameter,
-  );
 }
 
 /** Nest adds an empty schema for a DTO class it meets without @ApiProperty; ours replace those, and unused ones go. */

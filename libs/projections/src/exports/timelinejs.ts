@@ -1,4 +1,4 @@
-import { precisionOf } from '@timeline/domain';
+import { precisionOf, type EntryKind } from '@timeline/domain';
 import type { EntryView, TimelineView } from '../read-model/entry-view';
 
 /** Knight Lab TimelineJS 3 JSON: https://timeline.knightlab.com/docs/json-format.html */
@@ -10,7 +10,7 @@ export interface TimelineJsDocument {
 export interface TimelineJsEvent {
   start_date: { year: number; month?: number; day?: number };
   text: { headline: string; text: string };
-  group: string;
+  group: EntryKind;
   unique_id: string;
 }
 
