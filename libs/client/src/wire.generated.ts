@@ -281,7 +281,7 @@ statusCode: number
  */
 error: string
 /**
- * Stable and machine-readable: invalid, timeline_not_found, entry_not_found, timeline_exists, entry_id_conflict, entry_retracted, stale_revision, precondition_required, unauthorized, forbidden, payload_too_large, too_many_requests, store_unavailable, internal.
+ * Stable and machine-readable: invalid, unauthorized, forbidden, timeline_not_found, entry_not_found, timeline_exists, entry_id_conflict, entry_retracted, stale_revision, payload_too_large, precondition_required, too_many_requests, internal, corrupt_log, store_unavailable.
  */
 code: string
 message: string
@@ -509,7 +509,15 @@ timeline: string
 export interface LiveAckError {
 ok: false
 error: {
+/**
+ * The feed's code since its first version; coarser than `reason`.
+ */
 code: ("invalid" | "not_found" | "resync_required" | "rate_limited" | "internal")
+/**
+ * The code HTTP answers for the same problem (one error table serves both), or
+ * `resync_required`, the feed's own. Match this one in new clients.
+ */
+reason: ("invalid" | "unauthorized" | "forbidden" | "timeline_not_found" | "entry_not_found" | "timeline_exists" | "entry_id_conflict" | "entry_retracted" | "stale_revision" | "payload_too_large" | "precondition_required" | "too_many_requests" | "internal" | "corrupt_log" | "store_unavailable" | "resync_required")
 /**
  * For people; names the field at fault where there is one.
  */

@@ -1,6 +1,7 @@
 import type { ExampleObject, SchemaObject } from '@nestjs/swagger';
 import { ENTRY_KINDS } from '@timeline/domain';
 import { POSITION, SLUG, UUID } from '../common/validators';
+import { ERROR_TABLE } from '../common/error-table';
 import { schemaRef } from './request-schemas';
 
 /**
@@ -46,9 +47,8 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
       error: { type: 'string', description: 'The HTTP reason phrase.', example: 'Bad Request' },
       code: {
         type: 'string',
-        description:
-          'Stable and machine-readable: invalid, timeline_not_found, entry_not_found, timeline_exists, entry_id_conflict, ' +
-          'entry_retracted, stale_revision, precondition_required, unauthorized, forbidden, payload_too_large, too_many_requests, store_unavailable, internal.',
+        // The codes are the error table's keys: written once, there.
+        description: `Stable and machine-readable: ${Object.keys(ERROR_TABLE).join(', ')}.`,
         example: 'invalid',
       },
       message: { type: 'string', example: 'occurredOn must be a real date written YYYY, YYYY-MM or YYYY-MM-DD' },
