@@ -1,5 +1,5 @@
-import { Controller, Get, Header, NotFoundException, Param, Res } from '@nestjs/common';
-import { SqliteReadModel } from '@timeline/projections';
+import { Controller, Get, Header, Inject, NotFoundException, Param, Res } from '@nestjs/common';
+import { TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
 import type { Response } from 'express';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ const CLIENT_ASSETS: Record<string, Asset> = Object.fromEntries(
 /** The newsroom pages: an index of timelines and a live page per timeline. */
 @Controller()
 export class LivePageController {
-  constructor(private readonly readModel: SqliteReadModel) {}
+  constructor(@Inject(TIMELINE_READ_MODEL) private readonly readModel: TimelineReadModel) {}
 
   @Get()
   @Header('content-type', 'text/html; charset=utf-8')

@@ -11,7 +11,7 @@ import {
   type TimelineState,
 } from '@timeline/domain';
 import type { EventStore, Position } from '@timeline/event-store';
-import { Projector, SqliteReadModel, type TimelineView } from '@timeline/projections';
+import { Projector, TIMELINE_READ_MODEL, type TimelineReadModel, type TimelineView } from '@timeline/projections';
 import { handleCommand, type Decider } from '../common/command-handler';
 import type { CommandContext } from '../common/command-context';
 import { EVENT_STORE } from '../store/store.tokens';
@@ -28,7 +28,7 @@ const timelineDecider: Decider<TimelineCommand, TimelineEvent, TimelineState> = 
 export class TimelinesService {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly readModel: SqliteReadModel,
+    @Inject(TIMELINE_READ_MODEL) private readonly readModel: TimelineReadModel,
     private readonly projector: Projector,
   ) {}
 
