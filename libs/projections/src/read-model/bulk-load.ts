@@ -1,8 +1,9 @@
 import type { Position, RecordedEvent } from '@timeline/event-store';
 import type Database from 'better-sqlite3';
 import { getHeapStatistics } from 'node:v8';
-import { BatchFold, type HeldEntry } from './batch-fold';
-import type { ProjectionRows } from './projection-rows';
+import { BatchFold, NeedsExactPath } from './batch-fold';
+import { changeRow, type ProjectionRows } from './projection-rows';
+import type { RebuildWriter, RowBatch } from './rebuild-writer';
 import type { EntryChange } from './timeline.projection';
 
 /**
@@ -12,13 +13,14 @@ import type { EntryChange } from './timeline.projection';
  * Used only while replaying into a read model that a rebuild has just emptied
  * (SqliteRebuild).
  *
- * With `deferEntries` it goes further: since the read model started empty,
- * every entry is in memory, so the `entries` and `entry_actors` rows are not
+ * Since the read model started empty, every entry is in memory (up to
+ * `maxDeferredEntries`), so the `entries` and `entry_actors` rows are not
  * written batch by batch (scattered updates of a table bigger than the page
- * cache were most of a large rebuild's time) but once, in entry order, by
+ * cache were most of a large rebuild's time; in a writer thread as well,
+ * where they made that thread the bottleneck) but once, in entry order, by
  * materialize. Until then the change log holds every entry's last version,
  * and the `entries_deferred` marker says so: a read model opened with the
- * marker set derives the rows from it (ProjectionRows.deriveEntriesFromChanges).
+ * marker set derives the rows from it (ProjectionRows.deriveDeferredEntries).
  *
  * It ends exactly where one-by-one projection ends (the digest proves it),
  * or throws having written nothing; the caller then projects the batch the
@@ -26,17 +28,17 @@ import type { EntryChange } from './timeline.projection';
  */
 export class BulkLoad {
   private readonly fold: BatchFold;
-  private readonly write: (checkpoint: Position) => void;
   private readonly writeEntries: () => void;
-  private deferred: boolean;
+  /** Every entry since the reset is in memory, its row not yet written. */
+  private deferred = true;
   private readonly maxDeferredEntries: number;
 
   constructor(
     db: Database.Database,
     private readonly rows: ProjectionRows,
-    options: { deferEntries: boolean; maxDeferredEntries?: number },
+    private readonly writer: RebuildWriter,
+    options: { maxDeferredEntries?: number } = {},
   ) {
-    this.deferred = options.deferEntries;
     this.maxDeferredEntries = options.maxDeferredEntries ?? defaultMaxDeferredEntries();
     this.fold = new BatchFold({
       entries: (entryIds) => rows.entries(entryIds),
@@ -46,16 +48,15 @@ export class BulkLoad {
       couldRefuseTimeline: (view) => rows.couldRefuseTimeline(view),
       couldRefuseEntry: (row) => rows.couldRefuseEntry(row),
     });
-    this.write = db.transaction((checkpoint: Position) => this.writeFolded(checkpoint));
     const clearDeferred = db.prepare(`DELETE FROM entries_deferred`);
     this.writeEntries = db.transaction(() => {
       // In entry order: appends to the table's b-tree rather than inserts all over it.
       const held = [...this.fold.entries()].sort((a, b) => (a.entryId < b.entryId ? -1 : 1));
-      for (const entry of held) this.saveEntry(entry);
+      for (const entry of held) if (entry.row) rows.saveEntry(entry.row, !entry.stored);
       clearDeferred.run();
     });
     // Set here and cleared by writeEntries: the one class that defers says so, and says when it stops.
-    if (this.deferred) db.prepare(`INSERT OR IGNORE INTO entries_deferred (id) VALUES (1)`).run();
+    db.prepare(`INSERT OR IGNORE INTO entries_deferred (id) VALUES (1)`).run();
   }
 
   /**
@@ -65,9 +66,11 @@ export class BulkLoad {
    * the exact path or the database fails.
    */
   apply(events: RecordedEvent[]): EntryChange[] {
+    // Not deferred, the fold reads entry rows from the database: every batch written must be there.
+    if (!this.deferred) this.writer.drain();
     try {
       this.fold.fold(events);
-      this.write(events[events.length - 1].position);
+      this.writer.write(this.folded(events[events.length - 1].position));
     } catch (error) {
       this.fold.discard();
       throw error;
@@ -83,11 +86,12 @@ export class BulkLoad {
   }
 
   /**
-   * Writes the deferred entry rows, and clears the marker, in one transaction;
-   * from then on each batch writes its own rows. Call it before anything
-   * else reads or writes `entries`, and at the end. Does nothing if not deferred.
+   * Waits for the writer, then writes the deferred entry rows and clears the
+   * marker, in one transaction; from then on each batch writes its own rows.
+   * Call it before anything else reads or writes `entries`, and at the end.
    */
   materialize(): void {
+    this.writer.drain();
     if (!this.deferred) return;
     this.writeEntries();
     this.deferred = false;
@@ -100,17 +104,19 @@ export class BulkLoad {
     this.fold.forget();
   }
 
-  /** Each touched row once, then the change log, timelines and checkpoint; inside `write`'s transaction. */
-  private writeFolded(checkpoint: Position): void {
-    if (!this.deferred) for (const entry of this.fold.dirtyEntries) this.saveEntry(entry);
-    for (const { change, recordedPosition, body, recordedAt } of this.fold.changes) this.rows.saveChange(change, recordedPosition, recordedAt, body);
-    for (const timeline of this.fold.changedTimelines()) this.rows.saveTimeline(timeline);
-    this.rows.saveCheckpoint(checkpoint);
-  }
-
-  private saveEntry(entry: HeldEntry): void {
+  /**
+   * What the folded batch writes: each touched row once (unless deferred),
+   * the change log, timelines and checkpoint. Each change row is checked
+   * here, as the fold checks the others, so that the writer (perhaps in
+   * another thread, see WorkerWriter) is never the one to find an event's fault.
+   */
+  private folded(checkpoint: Position): RowBatch {
+    const entries: RowBatch['entries'] = [];
     // A held entry whose row is null was loaded and not changed: its row is stored as it stands.
-    if (entry.row) this.rows.saveEntry(entry.row, !entry.stored);
+    if (!this.deferred) for (const entry of this.fold.dirtyEntries) if (entry.row) entries.push({ row: entry.row, fresh: !entry.stored });
+    const changes = this.fold.changes.map(({ change, recordedPosition, body, recordedAt }) => changeRow(change, recordedPosition, recordedAt, body));
+    for (const row of changes) if (this.rows.couldRefuseChange(row)) throw new NeedsExactPath(`change-log row SQLite could refuse (${row.position})`);
+    return { entries, changes, timelines: this.fold.changedTimelines(), checkpoint };
   }
 }
 

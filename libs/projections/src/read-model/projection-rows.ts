@@ -73,7 +73,9 @@ export function entryRow(entry: EntryRecord, body: string): EntryRow {
  * (same timeline, kind, date, status and recorded position), so that an
  * entry's newest change is its row (see deriveEntriesFromChanges).
  */
-function changeRow(change: EntryChange, recordedPosition: Position, recordedAt: string, body: string): Row<typeof CHANGE_COLUMNS> {
+export type ChangeRow = Row<typeof CHANGE_COLUMNS>;
+
+export function changeRow(change: EntryChange, recordedPosition: Position, recordedAt: string, body: string): ChangeRow {
   const v = change.entry;
   return {
     position: change.position,
@@ -106,7 +108,7 @@ export interface StoredEntry {
 export class ProjectionRows {
   private readonly s;
   /** Per table, which of its columns (in the order above) are NOT NULL, read from the schema itself. */
-  private readonly required: { timelines: boolean[]; entries: boolean[]; entry_actors: boolean[] };
+  private readonly required: { timelines: boolean[]; entries: boolean[]; entry_actors: boolean[]; changes: boolean[] };
 
   constructor(private readonly db: Database.Database) {
     this.s = {
@@ -126,6 +128,7 @@ export class ProjectionRows {
       timelines: requiredColumns(db, 'timelines', TIMELINE_COLUMNS),
       entries: requiredColumns(db, 'entries', ENTRY_COLUMNS),
       entry_actors: requiredColumns(db, 'entry_actors', ACTOR_COLUMNS),
+      changes: requiredColumns(db, 'changes', CHANGE_COLUMNS),
     };
   }
 
@@ -157,7 +160,11 @@ export class ProjectionRows {
   }
 
   saveChange(change: EntryChange, recordedPosition: Position, recordedAt: string, body: string): void {
-    this.s.saveChange.run(changeRow(change, recordedPosition, recordedAt, body));
+    this.saveChangeRow(changeRow(change, recordedPosition, recordedAt, body));
+  }
+
+  saveChangeRow(row: ChangeRow): void {
+    this.s.saveChange.run(row);
   }
 
   saveCheckpoint(position: Position): void {
@@ -174,6 +181,11 @@ export class ProjectionRows {
     return !fits(timelineRow(view), TIMELINE_COLUMNS, this.required.timelines);
   }
 
+  /** Like couldRefuseTimeline, for a change-log row. */
+  couldRefuseChange(row: ChangeRow): boolean {
+    return !fits(row, CHANGE_COLUMNS, this.required.changes);
+  }
+
   /** Like couldRefuseTimeline, for an entry's row and its actors. */
   couldRefuseEntry(row: EntryRow): boolean {
     if (!Array.isArray(row.actors)) return true;
@@ -182,14 +194,15 @@ export class ProjectionRows {
   }
 
   /**
-   * Writes every entry's row from its newest change, for a rebuild that
-   * stopped before writing the rows it held in memory (see entries_deferred):
-   * the change log holds each entry's row as it stood after each change.
+   * Writes every entry's row from its newest change if a rebuild stopped
+   * before writing the rows it held in memory (the entries_deferred marker is
+   * set): the change log holds each entry's row as it stood after each change.
    */
-  deriveEntriesFromChanges(): void {
+  deriveDeferredEntries(): void {
+    if (this.db.prepare(`SELECT id FROM entries_deferred`).get() === undefined) return;
     const columns = ENTRY_COLUMNS.join(', ');
     const fromChange = ENTRY_COLUMNS.map((c) => (c === 'body' ? 'entry' : c)).join(', ');
-    this.db.exec(`
+    const derive = `
       DELETE FROM entries;
       DELETE FROM entry_actors;
       INSERT INTO entries (${columns})
@@ -198,7 +211,9 @@ export class ProjectionRows {
         ORDER BY entry_id;
       INSERT OR IGNORE INTO entry_actors (${ACTOR_COLUMNS.join(', ')})
         SELECT entries.entry_id, actor.value FROM entries, json_each(entries.body, '$.actors') AS actor;
-    `);
+      DELETE FROM entries_deferred;
+    `;
+    this.db.transaction(() => this.db.exec(derive))();
   }
 }
 

@@ -43,19 +43,24 @@ export interface SqliteReadModelOptions {
  */
 export class SqliteReadModel implements TimelineReadModel {
   private readonly db: Database.Database;
+  private readonly busyTimeoutMs: number;
   private readonly rows: ProjectionRows;
   private readonly letters: DeadLetterTable;
   private readonly statements;
   private cachedCheckpoint: Position | null;
+  /** The rebuild in progress, if any: closing the read model stops it. */
+  private rebuild: SqliteRebuild | null = null;
 
   constructor(readonly file: string, options: SqliteReadModelOptions = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = openSqlite(file, { timeout: options.busyTimeoutMs ?? 5000 });
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.db = openSqlite(file, { timeout: this.busyTimeoutMs });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.migrate();
     this.rows = new ProjectionRows(this.db);
-    this.deriveDeferredEntries();
+    // A rebuild that stopped before writing the entry rows (SqliteRebuild) left its marker.
+    this.rows.deriveDeferredEntries();
     this.letters = new DeadLetterTable(this.db);
     const db = this.db;
     this.statements = {
@@ -67,7 +72,7 @@ export class SqliteReadModel implements TimelineReadModel {
       ),
       nextChangePosition: db.prepare(`SELECT MIN(position) AS position FROM changes WHERE timeline = ? AND position > ?`),
     };
-    this.cachedCheckpoint = (this.statements.checkpoint.get() as { position: string } | undefined)?.position ?? null;
+    this.cachedCheckpoint = this.readCheckpoint();
   }
 
   checkpoint(): Position | null {
@@ -96,21 +101,26 @@ export class SqliteReadModel implements TimelineReadModel {
   }
 
   /** Empties the read model and returns what replays the log into it (SqliteRebuild). */
-  startRebuild(options: { maxDeferredEntries?: number } = {}): ReadModelRebuild {
+  /** `inThread` writes on this thread, as a read model in memory must (see SqliteRebuild). */
+  startRebuild(options: { maxDeferredEntries?: number; inThread?: boolean } = {}): ReadModelRebuild {
     this.reset();
-    return new SqliteRebuild(
+    this.rebuild = new SqliteRebuild(
       this.db,
       this.rows,
+      options.inThread ? ':memory:' : this.file,
       {
         unapplied: (events) => this.unapplied(events),
         checkpointMoved: (position) => (this.cachedCheckpoint = position),
+        reloadCheckpoint: () => (this.cachedCheckpoint = this.readCheckpoint()),
         project: (events) => this.project(events),
       },
-      options,
+      { maxDeferredEntries: options.maxDeferredEntries, busyTimeoutMs: this.busyTimeoutMs },
     );
+    return this.rebuild;
   }
 
   reset(): void {
+    this.abandonRebuild();
     this.db.transaction(() => {
       for (const table of ALL_READ_MODEL_TABLES) this.db.exec(`DELETE FROM ${table}`);
     })();
@@ -183,7 +193,22 @@ export class SqliteReadModel implements TimelineReadModel {
   }
 
   close(): void {
-    this.db.close();
+    try {
+      this.abandonRebuild();
+    } finally {
+      this.db.close();
+    }
+  }
+
+  /** A rebuild not finished stops here, with what it wrote committed, as if the process had died. */
+  private abandonRebuild(): void {
+    const rebuild = this.rebuild;
+    this.rebuild = null;
+    rebuild?.abandon();
+  }
+
+  private readCheckpoint(): Position | null {
+    return (this.statements.checkpoint.get() as { position: string } | undefined)?.position ?? null;
   }
 
   private migrate(): void {
@@ -197,15 +222,6 @@ export class SqliteReadModel implements TimelineReadModel {
     }
     // Missing only if a rebuild stopped before building them (see SqliteRebuild).
     this.db.exec(CREATE_QUERY_INDEXES);
-  }
-
-  /** A rebuild that stopped before writing the entry rows (SqliteRebuild) left the marker set: derive them from the change log. */
-  private deriveDeferredEntries(): void {
-    if (this.db.prepare(`SELECT id FROM entries_deferred`).get() === undefined) return;
-    this.db.transaction(() => {
-      this.rows.deriveEntriesFromChanges();
-      this.db.exec(`DELETE FROM entries_deferred`);
-    })();
   }
 
   /** The events after the checkpoint: re-delivered ones are ignored. */

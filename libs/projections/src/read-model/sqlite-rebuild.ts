@@ -3,7 +3,8 @@ import type Database from 'better-sqlite3';
 import { BulkLoad } from './bulk-load';
 import { isInfrastructureFailure } from './dead-letters';
 import type { ProjectionRows } from './projection-rows';
-import { CREATE_QUERY_INDEXES, READ_MODEL_QUERY_INDEXES } from './read-model.schema';
+import { CREATE_QUERY_INDEXES, READ_MODEL_QUERY_INDEXES, REBUILD_PRAGMAS } from './read-model.schema';
+import { InlineWriter, RebuildWriteError, WorkerWriter, type RebuildWriter } from './rebuild-writer';
 import type { EntryChange } from './timeline.projection';
 import type { ProjectionResult, ReadModelRebuild } from './timeline-read-model.port';
 
@@ -11,20 +12,27 @@ import type { ProjectionResult, ReadModelRebuild } from './timeline-read-model.p
 export interface RebuildHost {
   /** The events after the checkpoint. */
   unapplied(events: RecordedEvent[]): RecordedEvent[];
-  /** The fast path committed a batch up to `position`. */
+  /** The fast path applied a batch up to `position` (its writer may still be committing it). */
   checkpointMoved(position: Position): void;
+  /** After a failed write: the checkpoint is what the database holds. */
+  reloadCheckpoint(): void;
   /** The exact path: one transaction, savepoints and dead letters if need be. */
   project(events: RecordedEvent[]): ProjectionResult;
 }
 
 /**
- * A rebuild of the SQLite read model: each batch is folded in memory
- * (BulkLoad); the entry rows are written once, at the end or when more than
- * `maxDeferredEntries` are held (by default about half the heap's worth); so
- * are the query indexes, at the end. One transaction per batch, checkpoint
- * included, exactly as the exact path does. A batch the fast path cannot take
- * as it is (a poison event, say) is handed to the exact path, so results,
- * dead letters and checkpoint are those of one-by-one projection.
+ * A rebuild of the SQLite read model. Each batch is folded in memory
+ * (BulkLoad) and written in one transaction with its checkpoint, exactly as
+ * the exact path does; the entry rows are written once, at the end or when
+ * more than `maxDeferredEntries` are held (by default about half the heap's
+ * worth); so are the query indexes, at the end. A batch the fast path cannot
+ * take as it is (a poison event, say) is handed to the exact path, so
+ * results, dead letters and checkpoint are those of one-by-one projection.
+ *
+ * Both cores: each batch's writes (the change log, timelines, checkpoint)
+ * are done by a worker thread (WorkerWriter), on its own connection, while
+ * this thread reads and folds the next page. A read model in memory, which
+ * another thread cannot open, is written on this thread (InlineWriter).
  *
  * A crash midway leaves a read model at its checkpoint, which the projector
  * resumes from: opening it derives the entry rows from the change log (see
@@ -32,27 +40,32 @@ export interface RebuildHost {
  */
 export class SqliteRebuild implements ReadModelRebuild {
   private readonly load: BulkLoad;
+  private readonly writer: RebuildWriter;
   private readonly cacheSize: number;
+  /** The writer failed: what the fold holds is ahead of the database. */
+  private failed = false;
+  private finished = false;
 
   constructor(
     private readonly db: Database.Database,
-    rows: ProjectionRows,
+    private readonly rows: ProjectionRows,
+    /** The read model's file, which the writer opens; ':memory:' writes on this thread. */
+    file: string,
     private readonly host: RebuildHost,
-    options: { maxDeferredEntries?: number } = {},
+    options: { maxDeferredEntries?: number; busyTimeoutMs?: number } = {},
   ) {
-    // Room for a whole batch's pages (the default is 2 MB): otherwise SQLite
-    // spills them to the WAL before the commit, and writes them again after.
     this.cacheSize = db.pragma('cache_size', { simple: true }) as number;
-    db.pragma('cache_size = -131072');
-    // No fsync while replaying (~20% of the writes' time): a crash of the
-    // process loses nothing committed; only a power loss could, and finish
-    // makes the whole result durable before the rebuild is reported done.
-    db.pragma('synchronous = OFF');
+    for (const pragma of REBUILD_PRAGMAS) db.pragma(pragma);
+    // The query indexes are built once, at the end: much cheaper than keeping
+    // them up to date row by row (in the writer's thread as well: measured,
+    // that made it the bottleneck).
     for (const index of READ_MODEL_QUERY_INDEXES) db.exec(`DROP INDEX IF EXISTS ${index.name}`);
-    this.load = new BulkLoad(db, rows, { deferEntries: true, maxDeferredEntries: options.maxDeferredEntries });
+    this.writer = file === ':memory:' ? new InlineWriter(db, rows) : new WorkerWriter(file, options.busyTimeoutMs ?? 5000);
+    this.load = new BulkLoad(db, rows, this.writer, { maxDeferredEntries: options.maxDeferredEntries });
   }
 
   project(events: RecordedEvent[]): ProjectionResult {
+    if (this.failed) throw new RebuildWriteError('the rebuild already failed');
     const fresh = this.host.unapplied(events);
     if (fresh.length === 0) return { changes: [], deadLetters: [] };
     let changes: EntryChange[] | undefined;
@@ -60,6 +73,11 @@ export class SqliteRebuild implements ReadModelRebuild {
       changes = this.load.apply(fresh);
       this.host.checkpointMoved(fresh[fresh.length - 1].position);
     } catch (error) {
+      if (error instanceof RebuildWriteError) {
+        this.failed = true;
+        this.host.reloadCheckpoint();
+        throw error;
+      }
       if (isInfrastructureFailure(error, this.db.open)) throw error;
     }
     if (changes) {
@@ -74,11 +92,29 @@ export class SqliteRebuild implements ReadModelRebuild {
   }
 
   finish(): void {
-    this.load.materialize();
+    if (this.finished) return;
+    this.finished = true;
+    try {
+      this.writer.close();
+    } catch (error) {
+      if (!(error instanceof RebuildWriteError)) throw error;
+      this.failed = true;
+      this.host.reloadCheckpoint();
+    }
+    // After a failed write the fold is ahead of the database: the entry rows come from what was committed.
+    if (this.failed) this.rows.deriveDeferredEntries();
+    else this.load.materialize();
     this.db.exec(CREATE_QUERY_INDEXES);
     this.db.pragma(`cache_size = ${this.cacheSize}`);
     this.db.pragma('synchronous = NORMAL');
     // Everything the rebuild wrote, in the file and synced, before it is reported done.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /** Stops without finishing, as a crash would, once what was written is committed: for closing the read model midway. */
+  abandon(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.writer.close();
   }
 }

@@ -33,7 +33,7 @@ export function describeReadModelContract(adapter: string, open: () => TimelineR
       return {
         events,
         open: (slug: string, title = `Timeline ${slug}`) => add(`timeline-${slug}`, 0, 'TimelineOpened', { slug, title, description: '' }),
-        record: (timeline: string, entryId = randomUUID(), revision = 0) => add(`entry-${entryId}`, revision, 'SigningRecorded', signingData(timeline, entryId)),
+        record: (timeline: string, entryId: string = randomUUID(), revision = 0) => add(`entry-${entryId}`, revision, 'SigningRecorded', signingData(timeline, entryId)),
         correct: (entryId: string, revision: number, title: string) =>
           add(`entry-${entryId}`, revision, 'EntryCorrected', { entryId, changes: { title }, reason: 'a better source' }),
         retract: (entryId: string, revision: number) => add(`entry-${entryId}`, revision, 'EntryRetracted', { entryId, reason: 'duplicate' }),
