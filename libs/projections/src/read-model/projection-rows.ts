@@ -50,7 +50,7 @@ function timelineRow(t: TimelineView): Row<typeof TIMELINE_COLUMNS> {
 }
 
 /**
- * An entry's `entries` row (its values in ENTRY_COLUMNS order) and its actors,
+ * An entry's `entries` row (its values by column) and its actors,
  * as both paths write them: what a rebuild holds between batches instead of
  * the view, so that writing the row needs no parse.
  */
