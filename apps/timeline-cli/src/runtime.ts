@@ -1,5 +1,5 @@
 import { openEventStore, SqliteEventStore, type EventStore, type Position } from '@timeline/event-store';
-import { SqliteReadModel } from '@timeline/projections';
+import { SqliteReadModel, type TimelineReadModel } from '@timeline/projections';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidConfigError, loadConfig, type AppConfig } from '../../timeline-service/src/config/app-config';
@@ -71,7 +71,7 @@ export const isEmbedded = (store: EventStore): store is SqliteEventStore => stor
 
 export const readModelExists = (config: AppConfig): boolean => existsSync(config.readModelFile);
 
-export function openReadModel(config: AppConfig, { mustExist }: OpenOptions): SqliteReadModel {
+export function openReadModel(config: AppConfig, { mustExist }: OpenOptions): TimelineReadModel {
   if (mustExist && !readModelExists(config)) {
     throw usageError(`no read model at ${config.readModelFile}: check READ_MODEL_FILE and DATA_DIR, or run rebuild first`);
   }

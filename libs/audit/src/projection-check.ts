@@ -1,6 +1,6 @@
 import { entryStream, timelineStream } from '@timeline/domain';
 import type { EventStore, Position, RecordedEvent } from '@timeline/event-store';
-import { SqliteReadModel, type EntryView, type TimelineView } from '@timeline/projections';
+import { SqliteReadModel, type EntryView, type TimelineReadModel, type TimelineView } from '@timeline/projections';
 
 /** One way the stored read model differs from the log, named by the stream and revision it concerns. */
 export interface ProjectionDifference {
@@ -59,7 +59,7 @@ const PAGE = 5000;
  */
 export async function checkProjection(
   store: EventStore,
-  readModel: SqliteReadModel,
+  readModel: TimelineReadModel,
   options: ProjectionCheckOptions = {},
 ): Promise<ProjectionReport> {
   const maxDifferences = options.maxDifferences ?? 50;
@@ -142,7 +142,7 @@ function splitAt(events: RecordedEvent[], position: Position): [RecordedEvent[],
  * timeline, through the read model's own queries. Memory stays at one page of
  * entries whatever the size of the read models.
  */
-function diffReadModels(stored: SqliteReadModel, replayed: SqliteReadModel, max: number): ProjectionDifference[] {
+function diffReadModels(stored: TimelineReadModel, replayed: TimelineReadModel, max: number): ProjectionDifference[] {
   const differences: ProjectionDifference[] = [];
   const add = (d: ProjectionDifference) => {
     if (differences.length < max) differences.push(d);
@@ -195,7 +195,7 @@ function diffReadModels(stored: SqliteReadModel, replayed: SqliteReadModel, max:
   return differences;
 }
 
-function* allEntries(readModel: SqliteReadModel, timeline: string): Generator<EntryView> {
+function* allEntries(readModel: TimelineReadModel, timeline: string): Generator<EntryView> {
   let cursor: string | undefined;
   do {
     const page = readModel.entries({ timeline, order: 'asc', limit: 500, cursor, includeRetracted: true });

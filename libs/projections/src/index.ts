@@ -1,5 +1,6 @@
 export * from './read-model/entry-view';
-export { SqliteReadModel, type ProjectionResult, type ReadModelRebuild, type SqliteReadModelOptions } from './read-model/sqlite-read-model';
+export { TIMELINE_READ_MODEL, type TimelineReadModel, type ProjectionResult, type ReadModelRebuild } from './read-model/timeline-read-model.port';
+export { SqliteReadModel, type SqliteReadModelOptions } from './read-model/sqlite-read-model';
 export { isInfrastructureFailure, type DeadLetter } from './read-model/dead-letters';
 export { InvalidCursorError, type EntryListQuery, type EntryPage } from './read-model/entry-queries';
 export type { EntryChange } from './read-model/timeline.projection';

@@ -1,6 +1,6 @@
 import { isEntryStream, timelineStream } from '@timeline/domain';
 import type { EventStore, Position, RecordedEvent } from '@timeline/event-store';
-import { toTimelineJs, type EntryView, type SqliteReadModel } from '@timeline/projections';
+import { toTimelineJs, type EntryView, type TimelineReadModel } from '@timeline/projections';
 import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -104,7 +104,7 @@ export function logItem(e: RecordedEvent): LogItem {
 }
 
 /** The timeline's active entries in date order, as TimelineJS shows them; undefined when there is no such timeline. */
-function timelineJs(readModel: SqliteReadModel, slug: string) {
+function timelineJs(readModel: TimelineReadModel, slug: string) {
   const timeline = readModel.timeline(slug);
   if (!timeline) return undefined;
   const entries: EntryView[] = [];

@@ -1,5 +1,5 @@
 import type { EventStore } from '@timeline/event-store';
-import { Projector, type SqliteReadModel } from '@timeline/projections';
+import { Projector, type TimelineReadModel } from '@timeline/projections';
 import { progressReporter, rate } from '../progress';
 import { cliConfig, describeStore, estimatedEvents, EXIT, openReadModel, openStore, say, seconds, showPosition, type ExitCode } from '../runtime';
 
@@ -55,7 +55,7 @@ export async function rebuildCommand(env: NodeJS.ProcessEnv = process.env): Prom
 }
 
 /** Rebuilds with progress and prints the figures; shared with import. */
-export async function rebuildReadModel(store: EventStore, readModel: SqliteReadModel): Promise<RebuildOutcome> {
+export async function rebuildReadModel(store: EventStore, readModel: TimelineReadModel): Promise<RebuildOutcome> {
   const checkpoint = readModel.checkpoint();
   const head = await store.headPosition();
   const before = readModel.digest();
@@ -72,7 +72,7 @@ export async function rebuildReadModel(store: EventStore, readModel: SqliteReadM
 }
 
 /** Projector.rebuild with the progress reporter: drops the read model and replays the whole log into it. */
-export async function replayLog(store: EventStore, readModel: SqliteReadModel): Promise<{ events: number; digest: string; elapsedMs: number }> {
+export async function replayLog(store: EventStore, readModel: TimelineReadModel): Promise<{ events: number; digest: string; elapsedMs: number }> {
   const progress = progressReporter('rebuild', { total: estimatedEvents(store, await store.headPosition()) });
   const started = performance.now();
   try {

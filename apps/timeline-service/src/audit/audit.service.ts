@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { entryStream, EntryNotFoundError, TimelineNotFoundError } from '@timeline/domain';
 import type { EventStore, Position, RecordedEvent } from '@timeline/event-store';
-import { SqliteReadModel, toTimelineJs, type EntryView, type TimelineJsDocument } from '@timeline/projections';
+import { toTimelineJs, type EntryView, type TimelineJsDocument, TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
 import { RequestValidationError } from '../common/request-validation';
 import { EVENT_STORE } from '../store/store.tokens';
 
@@ -25,7 +25,7 @@ export interface LogItem extends Omit<HistoryItem, 'recordedBy'> {
 export class AuditService {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly readModel: SqliteReadModel,
+    @Inject(TIMELINE_READ_MODEL) private readonly readModel: TimelineReadModel,
   ) {}
 
   /** Every event of the entry, oldest first, straight from the log. */

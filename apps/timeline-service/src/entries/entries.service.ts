@@ -11,7 +11,7 @@ import {
   type EntryState,
 } from '@timeline/domain';
 import type { EventStore, Position } from '@timeline/event-store';
-import { Projector, SqliteReadModel, type EntryListQuery, type EntryPage, type EntryView } from '@timeline/projections';
+import { Projector, type EntryListQuery, type EntryPage, type EntryView, TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
 import { handleCommand } from '../common/command-handler';
 import { newId } from '../common/ids';
 import type { CommandContext } from '../common/command-context';
@@ -34,7 +34,7 @@ export interface EntryWritten {
 export class EntriesService {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly readModel: SqliteReadModel,
+    @Inject(TIMELINE_READ_MODEL) private readonly readModel: TimelineReadModel,
     private readonly projector: Projector,
     private readonly timelines: TimelinesService,
   ) {}

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Logger, Res, ServiceUnavailableException } fro
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { Position } from '@timeline/event-store';
-import { Projector, SqliteReadModel } from '@timeline/projections';
+import { Projector, TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
 import type { Response } from 'express';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
@@ -71,7 +71,7 @@ export class HealthController {
   constructor(
     private readonly store: MonitoredEventStore,
     private readonly projector: Projector,
-    private readonly readModel: SqliteReadModel,
+    @Inject(TIMELINE_READ_MODEL) private readonly readModel: TimelineReadModel,
     private readonly status: ProjectionStatus,
     private readonly checks: HealthCheckService,
     private readonly indicators: HealthIndicatorService,

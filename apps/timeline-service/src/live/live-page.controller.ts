@@ -1,5 +1,5 @@
-import { applyDecorators, Controller, Get, Header, NotFoundException, Param, Res } from '@nestjs/common';
-import { SqliteReadModel } from '@timeline/projections';
+import { applyDecorators, Controller, Get, Header, Inject, NotFoundException, Param, Res } from '@nestjs/common';
+import { TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { readFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ const CLIENT_ASSETS: Record<string, Asset> = Object.fromEntries(
 @ApiTags('live page')
 @Controller()
 export class LivePageController {
-  constructor(private readonly readModel: SqliteReadModel) {}
+  constructor(@Inject(TIMELINE_READ_MODEL) private readonly readModel: TimelineReadModel) {}
 
   @Get()
   @ApiOperation({ summary: 'Index of the timelines, with links to their live pages' })

@@ -1,5 +1,5 @@
 import type { Position } from '@timeline/event-store';
-import type { EntryChange, SqliteReadModel } from '@timeline/projections';
+import type { EntryChange, TimelineReadModel } from '@timeline/projections';
 
 /** The changes of one timeline, contiguous: every change of it with position in [first, last] is here, in order. */
 class Run {
@@ -71,7 +71,7 @@ export class LiveReplayCache {
   private orderStart = 0;
 
   constructor(
-    private readonly readModel: SqliteReadModel,
+    private readonly readModel: TimelineReadModel,
     private readonly capacity: number,
   ) {}
 

@@ -1,5 +1,5 @@
 import type { Position } from '@timeline/event-store';
-import type { EntryChange, SqliteReadModel } from '@timeline/projections';
+import type { EntryChange, TimelineReadModel } from '@timeline/projections';
 import { LiveReplayCache } from './live-replay-cache';
 
 /** What the server pushes: a change to one entry, the entry as the read model now has it. */
@@ -86,7 +86,7 @@ export class LiveSubscriptions {
   private readonly recent: LiveReplayCache;
 
   constructor(
-    private readonly readModel: SqliteReadModel,
+    private readonly readModel: TimelineReadModel,
     private readonly limits: LiveLimits,
     private readonly observer: LiveObserver = unobserved,
   ) {

@@ -12,7 +12,7 @@ import {
 } from '@nestjs/websockets';
 import { InjectThrottlerStorage, ThrottlerException, type ThrottlerStorage } from '@nestjs/throttler';
 import { TimelineNotFoundError } from '@timeline/domain';
-import { Projector, SqliteReadModel } from '@timeline/projections';
+import { Projector, TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
 import type { Namespace, Socket } from 'socket.io';
 import type { AppConfig } from '../config/app-config';
 import { RequestValidationError, validateInto } from '../common/request-validation';
@@ -50,7 +50,7 @@ export class LiveGateway
   private closing = false;
 
   constructor(
-    private readonly readModel: SqliteReadModel,
+    @Inject(TIMELINE_READ_MODEL) private readonly readModel: TimelineReadModel,
     private readonly projector: Projector,
     private readonly keys: ApiKeyRegistry,
     @InjectThrottlerStorage() private readonly throttle: ThrottlerStorage,

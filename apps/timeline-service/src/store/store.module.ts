@@ -1,6 +1,6 @@
 import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { openEventStore, type EventStore } from '@timeline/event-store';
-import { Projector, SqliteReadModel } from '@timeline/projections';
+import { Projector, SqliteReadModel, TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
@@ -15,7 +15,7 @@ export class StoreModule implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly readModel: SqliteReadModel,
+    @Inject(TIMELINE_READ_MODEL) private readonly readModel: TimelineReadModel,
     private readonly projector: Projector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -43,14 +43,15 @@ export class StoreModule implements OnModuleInit, OnApplicationShutdown {
             ),
         },
         { provide: EVENT_STORE, useExisting: MonitoredEventStore },
-        { provide: SqliteReadModel, useFactory: () => new SqliteReadModel(config.readModelFile) },
+        // The read model's adapter, chosen here as the event store's is above.
+        { provide: TIMELINE_READ_MODEL, useFactory: () => new SqliteReadModel(config.readModelFile) },
         {
           provide: Projector,
-          inject: [EVENT_STORE, SqliteReadModel],
-          useFactory: (store: EventStore, readModel: SqliteReadModel) => new Projector(store, readModel, new Logger('Projector')),
+          inject: [EVENT_STORE, TIMELINE_READ_MODEL],
+          useFactory: (store: EventStore, readModel: TimelineReadModel) => new Projector(store, readModel, new Logger('Projector')),
         },
       ],
-      exports: [EVENT_STORE, MonitoredEventStore, SqliteReadModel, Projector],
+      exports: [EVENT_STORE, MonitoredEventStore, TIMELINE_READ_MODEL, Projector],
     };
   }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { timelineDecider, timelineStream, TimelineNotFoundError } from '@timeline/domain';
 import type { EventStore, Position } from '@timeline/event-store';
-import { Projector, SqliteReadModel, type TimelineView } from '@timeline/projections';
+import { Projector, TIMELINE_READ_MODEL, type TimelineReadModel, type TimelineView } from '@timeline/projections';
 import { handleCommand } from '../common/command-handler';
 import type { CommandContext } from '../common/command-context';
 import { EVENT_STORE } from '../store/store.tokens';
@@ -12,7 +12,7 @@ import { awaitProjection } from '../common/read-your-writes';
 export class TimelinesService {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly readModel: SqliteReadModel,
+    @Inject(TIMELINE_READ_MODEL) private readonly readModel: TimelineReadModel,
     private readonly projector: Projector,
   ) {}
 

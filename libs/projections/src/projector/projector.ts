@@ -1,5 +1,5 @@
 import type { EventStore, EventSubscription, Position, RecordedEvent } from '@timeline/event-store';
-import type { SqliteReadModel } from '../read-model/sqlite-read-model';
+import type { TimelineReadModel } from '../read-model/timeline-read-model.port';
 import type { EntryChange } from '../read-model/timeline.projection';
 
 export interface ProjectorLogger {
@@ -14,7 +14,7 @@ export interface RebuildProgress {
 
 export interface RebuildResult<Digest extends string | null> {
   events: number;
-  /** SqliteReadModel.digest() of the result, unless the caller asked to skip it. */
+  /** TimelineReadModel.digest() of the result, unless the caller asked to skip it. */
   digest: Digest;
   deadLetters: number;
 }
@@ -47,7 +47,7 @@ const silent: ProjectorLogger = { log: () => undefined, error: () => undefined }
  * - a poison event, one the projection cannot apply because of what it says
  *   (an entry that does not exist, data of the wrong shape), is set aside by
  *   the read model as a dead letter, in the transaction that moves the
- *   checkpoint past it; the projector goes on (see SqliteReadModel.project);
+ *   checkpoint past it; the projector goes on (see TimelineReadModel.project);
  * - a failure to read the log or to write the read model (store unreachable,
  *   disk full, locked) changes nothing: the projector records it in
  *   `lastError`, waits `retryDelayMs` and resumes from the checkpoint, for as
@@ -69,7 +69,7 @@ export class Projector {
 
   constructor(
     private readonly store: EventStore,
-    private readonly readModel: SqliteReadModel,
+    private readonly readModel: TimelineReadModel,
     private readonly logger: ProjectorLogger = silent,
     private readonly retryDelayMs = 1000,
   ) {}
@@ -78,7 +78,7 @@ export class Projector {
     return this.readModel.checkpoint();
   }
 
-  /** How many events were set aside as dead letters (SqliteReadModel.deadLetters() lists them). */
+  /** How many events were set aside as dead letters (TimelineReadModel.deadLetters() lists them). */
   get deadLetters(): number {
     return this.readModel.deadLetterCount();
   }

@@ -1,13 +1,10 @@
-import type { RecordedEvent } from '@timeline/event-store';
+import type { Position, RecordedEvent } from '@timeline/event-store';
 import type { EntryView, TimelineView } from './entry-view';
-import { projectEvent, type EntryChange, type ProjectionTarget } from './timeline.projection';
+import { entryRow, type EntryRow, type StoredEntry } from './projection-rows';
+import { projectEvent, type EntryChange, type EntryRecord, type ProjectionTarget } from './timeline.projection';
 
-/**
- * An entry as its `entries` row stands. `timeline`, `kind` and
- * `recordedPosition` are the columns an upsert never changes once the row
- * exists (see SqliteReadModel saveEntry), so they are fixed at first insert.
- */
-export interface EntryRow {
+/** An entry the fold holds: as its row stands after the events folded so far. */
+export interface HeldEntry {
   readonly entryId: string;
   /**
    * The entry as an object while a batch works on it; between batches only
@@ -17,35 +14,34 @@ export interface EntryRow {
   view: EntryView | null;
   /** JSON of the view, serialized once: the row's body and the change log's copy. */
   body: string;
-  /** The columns of `entries` and `entry_actors` that follow the view, kept so that writing the row needs no parse. */
-  occurredOn: string;
-  status: string;
-  actors: readonly string[];
-  timeline: string;
-  kind: string;
-  recordedPosition: string;
+  recordedPosition: Position;
+  /** The row to write, as the projection last saved it; null for one loaded from the database and not changed since. */
+  row: EntryRow | null;
   /** The row exists in the database (loaded from it, or written by an earlier flush). */
   stored: boolean;
 }
 
-/** A change to write, with the columns the change log copies from the entry row. */
+/** A change to write, with what the change log copies from the entry's row. */
 export interface FoldedChange {
   change: EntryChange;
-  row: EntryRow;
+  recordedPosition: Position;
   body: string;
   recordedAt: string;
 }
 
-/** What the fold reads from the database when a row is not in memory. */
+/** What the fold reads from the database when a row is not in memory, and what it asks of the schema. */
 export interface RowSource {
   /** The rows of these entries that exist, in any order. */
-  entries(entryIds: string[]): EntryRow[];
+  entries(entryIds: string[]): StoredEntry[];
   /**
    * True while every entry that exists is held in memory (a deferred load,
    * see BulkLoad): then there is nothing to look up, and nothing is let go.
    */
   holdsEveryEntry(): boolean;
   timeline(slug: string): TimelineView | undefined;
+  /** Whether SQLite could refuse the row (ProjectionRows): a version the fold would not write must still be one it could. */
+  couldRefuseTimeline(view: TimelineView): boolean;
+  couldRefuseEntry(row: EntryRow): boolean;
 }
 
 /** How many entry rows a fold keeps between batches, unless it holds every entry. */
@@ -65,27 +61,27 @@ export class NeedsExactPath extends Error {}
  * rows flushed stay cached (up to CACHED_ENTRIES, or all of them while the
  * source says it holds every entry) for the next batches.
  *
- * It must end exactly where one-by-one projection ends, so it mimics what the
- * SQL upserts keep (an entry's first timeline, kind and recording position; a
- * timeline's first opened_at) and refuses (NeedsExactPath) anything whose
- * outcome could depend on SQLite: every version of a row must hold values the
- * tables accept, since one-by-one projection writes every version.
+ * It holds each row exactly as the projection saved it: what a row keeps
+ * from before, the projection decided. What it must add is a check: one-by-one
+ * projection writes every version of a row, the fold only the last of a batch
+ * (or, deferred, of the whole rebuild), so a version SQLite could refuse sends
+ * the batch to the exact path (NeedsExactPath) to fail there the same way.
  */
 export class BatchFold implements ProjectionTarget {
-  private readonly entryRows = new Map<string, EntryRow>();
-  /** What the current batch changed in entryRows, to undo it if the batch fails: the row as it was before, or null for a row it created. */
-  private readonly undo = new Map<string, RowVersion | null>();
+  private readonly held = new Map<string, HeldEntry>();
+  /** What the current batch changed in `held`, to undo it if the batch fails: the entry as it was before, or null for one it created. */
+  private readonly undo = new Map<string, HeldVersion | null>();
   private readonly timelineRows = new Map<string, TimelineView>();
-  readonly dirtyEntries = new Set<EntryRow>();
+  readonly dirtyEntries = new Set<HeldEntry>();
   private readonly dirtyTimelines = new Set<string>();
   readonly changes: FoldedChange[] = [];
   private current: RecordedEvent | null = null;
 
   constructor(private readonly source: RowSource) {}
 
-  /** How many entry rows it holds. */
+  /** How many entries it holds. */
   get size(): number {
-    return this.entryRows.size;
+    return this.held.size;
   }
 
   /** Folds the events in order; throws NeedsExactPath (or the projection's error) with the fold left dirty: call discard. */
@@ -96,8 +92,8 @@ export class BatchFold implements ProjectionTarget {
       const change = projectEvent(this, event);
       if (change) {
         if (typeof event.recordedAt !== 'string') throw new NeedsExactPath('change without a recording time');
-        const row = this.entryRows.get(change.entry.entryId)!;
-        this.changes.push({ change, row, body: row.body, recordedAt: event.recordedAt });
+        const held = this.held.get(change.entry.entryId)!;
+        this.changes.push({ change, recordedPosition: held.recordedPosition, body: held.body, recordedAt: event.recordedAt });
       }
     }
     this.current = null;
@@ -115,15 +111,15 @@ export class BatchFold implements ProjectionTarget {
    * memory. Parsing again the views a later event touches costs less.
    */
   flushed(stored = true): void {
-    for (const row of this.dirtyEntries) {
-      if (stored) row.stored = true;
-      row.view = null;
+    for (const held of this.dirtyEntries) {
+      if (stored) held.stored = true;
+      held.view = null;
     }
     this.dirtyEntries.clear();
     this.dirtyTimelines.clear();
     this.changes.length = 0;
     this.undo.clear();
-    if (!this.source.holdsEveryEntry() && this.entryRows.size > CACHED_ENTRIES) this.entryRows.clear();
+    if (!this.source.holdsEveryEntry() && this.held.size > CACHED_ENTRIES) this.held.clear();
   }
 
   /**
@@ -134,10 +130,10 @@ export class BatchFold implements ProjectionTarget {
   discard(): void {
     for (const [entryId, before] of this.undo) {
       if (before === null) {
-        this.entryRows.delete(entryId);
+        this.held.delete(entryId);
         continue;
       }
-      Object.assign(this.entryRows.get(entryId)!, before);
+      Object.assign(this.held.get(entryId)!, before);
     }
     this.undo.clear();
     this.timelineRows.clear();
@@ -150,12 +146,12 @@ export class BatchFold implements ProjectionTarget {
   /** Forgets every row: after the database was written some other way, it is the truth again. */
   forget(): void {
     this.discard();
-    this.entryRows.clear();
+    this.held.clear();
   }
 
-  /** Every row held, in no particular order. */
-  rows(): IterableIterator<EntryRow> {
-    return this.entryRows.values();
+  /** Every entry held, in no particular order. */
+  entries(): IterableIterator<HeldEntry> {
+    return this.held.values();
   }
 
   timeline(slug: string): TimelineView | undefined {
@@ -169,10 +165,8 @@ export class BatchFold implements ProjectionTarget {
   }
 
   saveTimeline(view: TimelineView): void {
-    if (!isTimelineRow(view)) throw new NeedsExactPath('timeline row SQLite could refuse');
-    // The upsert keeps the first opened_at, and the next read returns the row.
-    const before = this.timeline(view.slug);
-    this.timelineRows.set(view.slug, before && before.openedAt !== view.openedAt ? { ...view, openedAt: before.openedAt } : view);
+    if (this.source.couldRefuseTimeline(view)) throw new NeedsExactPath(`timeline row SQLite could refuse (event at ${this.current?.position})`);
+    this.timelineRows.set(view.slug, view);
     this.dirtyTimelines.add(view.slug);
   }
 
@@ -181,27 +175,30 @@ export class BatchFold implements ProjectionTarget {
     return [...this.dirtyTimelines].map((slug) => this.timelineRows.get(slug)!);
   }
 
-  entry(entryId: string): EntryView | undefined {
+  entry(entryId: string): EntryRecord | undefined {
     if (typeof entryId !== 'string') throw new NeedsExactPath('entry id is not a string');
     // preload fetched every stored entry of the batch: a miss means there is none.
-    const row = this.entryRows.get(entryId);
-    if (row === undefined) return undefined;
+    const held = this.held.get(entryId);
+    if (held === undefined) return undefined;
     // The exact path reads the view from the same JSON, so both paths fold the same thing.
-    return (row.view ??= JSON.parse(row.body) as EntryView);
+    return { view: (held.view ??= JSON.parse(held.body) as EntryView), recordedPosition: held.recordedPosition };
   }
 
-  saveEntry(view: EntryView): void {
-    if (!isEntryRow(view)) throw new NeedsExactPath(`entry row SQLite could refuse (event at ${this.current?.position})`);
-    const body = JSON.stringify(view);
-    const row = this.entryRows.get(view.entryId);
-    if (!this.undo.has(view.entryId)) this.undo.set(view.entryId, row ? versionOf(row) : null);
-    if (row) {
-      Object.assign(row, rowVersion(view, body));
-      this.dirtyEntries.add(row);
+  saveEntry(entry: EntryRecord): void {
+    const body = JSON.stringify(entry.view);
+    const row = entryRow(entry, body);
+    if (this.source.couldRefuseEntry(row)) throw new NeedsExactPath(`entry row SQLite could refuse (event at ${this.current?.position})`);
+    const entryId = entry.view.entryId;
+    const held = this.held.get(entryId);
+    if (!this.undo.has(entryId)) this.undo.set(entryId, held ? versionOf(held) : null);
+    const version: HeldVersion = { view: entry.view, body, recordedPosition: entry.recordedPosition, row };
+    if (held) {
+      Object.assign(held, version);
+      this.dirtyEntries.add(held);
       return;
     }
-    const fresh = newEntryRow(view, body, { timeline: view.timeline, kind: view.kind, recordedPosition: view.position, stored: false });
-    this.entryRows.set(view.entryId, fresh);
+    const fresh: HeldEntry = { entryId, view: version.view, body, recordedPosition: version.recordedPosition, row, stored: false };
+    this.held.set(entryId, fresh);
     this.dirtyEntries.add(fresh);
   }
 
@@ -212,58 +209,18 @@ export class BatchFold implements ProjectionTarget {
     const missing = new Set<string>();
     for (const event of events) {
       const entryId = (event.data as { entryId?: unknown } | null)?.entryId;
-      if (typeof entryId === 'string' && !this.entryRows.has(entryId)) missing.add(entryId);
+      if (typeof entryId === 'string' && !this.held.has(entryId)) missing.add(entryId);
     }
     if (missing.size === 0) return;
-    for (const row of this.source.entries([...missing])) this.entryRows.set(row.entryId, row);
+    for (const stored of this.source.entries([...missing])) {
+      this.held.set(stored.entryId, { entryId: stored.entryId, view: null, body: stored.body, recordedPosition: stored.recordedPosition, row: null, stored: true });
+    }
   }
 }
 
-/** What saveEntry changes in a row, and discard puts back. */
-type RowVersion = Pick<EntryRow, 'view' | 'body' | 'occurredOn' | 'status' | 'actors'>;
+/** What saveEntry changes in a held entry, and discard puts back. */
+type HeldVersion = Pick<HeldEntry, 'view' | 'body' | 'recordedPosition' | 'row'>;
 
-/** A row's fields that follow its view: the view, its JSON and the columns taken from it. */
-function rowVersion(view: EntryView, body: string): RowVersion {
-  return { view, body, occurredOn: view.occurredOn, status: view.status, actors: view.actors };
-}
-
-function versionOf(row: EntryRow): RowVersion {
-  return { view: row.view, body: row.body, occurredOn: row.occurredOn, status: row.status, actors: row.actors };
-}
-
-/** A row for `view`; `fixed` holds the columns an upsert never changes (see EntryRow). */
-export function newEntryRow(view: EntryView, body: string, fixed: Pick<EntryRow, 'timeline' | 'kind' | 'recordedPosition' | 'stored'>): EntryRow {
-  const { timeline, kind, recordedPosition, stored } = fixed;
-  return { entryId: view.entryId, view, body, occurredOn: view.occurredOn, status: view.status, actors: view.actors, timeline, kind, recordedPosition, stored };
-}
-
-/** Values that bind and satisfy NOT NULL in `timelines`, as one-by-one projection would write them. */
-function isTimelineRow(view: TimelineView): boolean {
-  return (
-    typeof view.slug === 'string' &&
-    typeof view.title === 'string' &&
-    typeof view.description === 'string' &&
-    typeof view.entryCount === 'number' &&
-    typeof view.retractedCount === 'number' &&
-    typeof view.openedAt === 'string' &&
-    typeof view.updatedAt === 'string' &&
-    typeof view.position === 'string'
-  );
-}
-
-/** Values that bind and satisfy NOT NULL in `entries`, `entry_actors` and `changes`. */
-function isEntryRow(view: EntryView): boolean {
-  if (
-    typeof view.entryId !== 'string' ||
-    typeof view.timeline !== 'string' ||
-    typeof view.kind !== 'string' ||
-    typeof view.occurredOn !== 'string' ||
-    typeof view.status !== 'string' ||
-    typeof view.position !== 'string' ||
-    !Array.isArray(view.actors)
-  ) {
-    return false;
-  }
-  for (const actor of view.actors) if (typeof actor !== 'string') return false;
-  return true;
+function versionOf(held: HeldEntry): HeldVersion {
+  return { view: held.view, body: held.body, recordedPosition: held.recordedPosition, row: held.row };
 }

@@ -1,4 +1,4 @@
-import { SqliteEventStore, type RecordedEvent } from '@timeline/event-store';
+import { openSqlite, SqliteEventStore, type RecordedEvent } from '@timeline/event-store';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,10 +7,19 @@ import { Projector } from '../projector/projector';
 import { recordedAt, signingData } from '../testing/recorded-events';
 import { writeSampleLog } from '../testing/sample-log';
 import { seededRandom } from '../testing/seeded-random';
+import { RebuildWriteError } from './rebuild-writer';
 import { SqliteReadModel } from './sqlite-read-model';
 
-/** The rebuild's fast path (startRebuild / BulkLoad) must end exactly where one-by-one projection ends. */
-describe('SqliteReadModel.startRebuild', () => {
+/**
+ * The rebuild's fast path (startRebuild / BulkLoad) must end exactly where
+ * one-by-one projection ends: with its batches written by a worker thread, as
+ * a read model in a file is rebuilt, and on the calling thread, as a read
+ * model in memory is.
+ */
+describe.each([
+  ['a writer thread', false],
+  ['the calling thread', true],
+])('SqliteReadModel.startRebuild, writing on %s', (_, inThread) => {
   let dir: string;
   const models: SqliteReadModel[] = [];
   const open = (name = `${randomUUID()}.sqlite`) => {
@@ -36,7 +45,7 @@ describe('SqliteReadModel.startRebuild', () => {
 
   function rebuiltInBatches(events: RecordedEvent[], size: number, options: { maxDeferredEntries?: number } = {}): SqliteReadModel {
     const model = open();
-    const rebuild = model.startRebuild(options);
+    const rebuild = model.startRebuild({ ...options, inThread });
     for (let i = 0; i < events.length; i += size) rebuild.project(events.slice(i, i + size));
     rebuild.finish();
     return model;
@@ -104,7 +113,7 @@ describe('SqliteReadModel.startRebuild', () => {
       recordedAt(2, 'entry-x', 0, 'SigningRecorded', signingData('news', 'x')),
     ];
     const model = open();
-    const rebuild = model.startRebuild();
+    const rebuild = model.startRebuild({ inThread });
     rebuild.project(events);
     expect(rebuild.project(events)).toEqual({ changes: [], deadLetters: [] });
     rebuild.finish();
@@ -117,7 +126,7 @@ describe('SqliteReadModel.startRebuild', () => {
     const events = await store.readAll({ limit: 10_000 });
 
     const crashed = new SqliteReadModel(join(dir, 'crashed.sqlite'));
-    crashed.startRebuild().project(events.slice(0, 120)); // dies before finish
+    crashed.startRebuild({ inThread }).project(events.slice(0, 120)); // dies before finish
     crashed.close();
 
     const reopened = open('crashed.sqlite');
@@ -152,11 +161,62 @@ describe('SqliteReadModel.startRebuild', () => {
       for (let cut = 1; cut <= events.length; cut++) {
         const name = `crashed-${randomUUID()}.sqlite`;
         const crashed = new SqliteReadModel(join(dir, name));
-        const rebuild = crashed.startRebuild();
+        const rebuild = crashed.startRebuild({ inThread });
         for (let i = 0; i < cut; i += 2) rebuild.project(events.slice(i, Math.min(i + 2, cut)));
         crashed.close(); // dies before finish
         expectSame(open(name), oneByOne(events.slice(0, cut)));
       }
     }
+  });
+});
+
+describe('SqliteReadModel.startRebuild: a writer thread that fails', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'timeline-bulk-load-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stops the rebuild with the database error, at a checkpoint it fully reflects, which the projector resumes from', async () => {
+    const store = new SqliteEventStore(join(dir, 'events.sqlite'));
+    await writeSampleLog(store, { timelines: 2, commands: 200, random: seededRandom(3) });
+    const events = await store.readAll({ limit: 10_000 });
+    const reference = (upTo: number) => {
+      const model = new SqliteReadModel(join(dir, `${randomUUID()}.sqlite`));
+      for (const event of events.slice(0, upTo)) model.project([event]);
+      return model;
+    };
+
+    const file = join(dir, 'read-model.sqlite');
+    const model = new SqliteReadModel(file, { busyTimeoutMs: 10 });
+    const rebuild = model.startRebuild();
+    rebuild.project(events.slice(0, 40));
+    const blocker = openSqlite(file);
+    blocker.exec('BEGIN IMMEDIATE'); // another connection holds the write lock: the writer's next commit fails
+    let failure: unknown;
+    try {
+      for (let i = 40; i < events.length; i += 20) rebuild.project(events.slice(i, i + 20));
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(RebuildWriteError);
+    expect((failure as RebuildWriteError).code).toMatch(/^SQLITE_BUSY/);
+    blocker.exec('ROLLBACK');
+    blocker.close();
+    rebuild.finish();
+
+    const at = events.findIndex((e) => e.position === model.checkpoint()) + 1;
+    const partial = reference(at);
+    expect(model.digest()).toBe(partial.digest());
+    partial.close();
+    const projector = new Projector(store, model);
+    projector.start();
+    await projector.waitFor(events[events.length - 1].position, 5000);
+    await projector.stop();
+    await store.close();
+    const whole = reference(events.length);
+    expect(model.digest()).toBe(whole.digest());
+    whole.close();
+    model.close();
   });
 });

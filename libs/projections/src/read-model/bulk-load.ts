@@ -1,23 +1,26 @@
 import type { Position, RecordedEvent } from '@timeline/event-store';
 import type Database from 'better-sqlite3';
 import { getHeapStatistics } from 'node:v8';
-import { BatchFold, newEntryRow, type EntryRow } from './batch-fold';
-import type { EntryView, TimelineView } from './entry-view';
+import { BatchFold, NeedsExactPath } from './batch-fold';
+import { changeRow, type ProjectionRows } from './projection-rows';
+import type { RebuildWriter, RowBatch } from './rebuild-writer';
 import type { EntryChange } from './timeline.projection';
 
 /**
  * The rebuild's fast path: folds a whole batch in memory (BatchFold), then
  * writes each touched row once, the change log and the checkpoint, in one
- * transaction with prepared positional statements. Used only while replaying
- * into a read model that a rebuild has just emptied (SqliteReadModel.startRebuild).
+ * transaction, with the same statements as the exact path (ProjectionRows).
+ * Used only while replaying into a read model that a rebuild has just emptied
+ * (SqliteRebuild).
  *
- * With `deferEntries` it goes further: since the read model started empty,
- * every entry is in memory, so the `entries` and `entry_actors` rows are not
+ * Since the read model started empty, every entry is in memory (up to
+ * `maxDeferredEntries`), so the `entries` and `entry_actors` rows are not
  * written batch by batch (scattered updates of a table bigger than the page
- * cache were most of a large rebuild's time) but once, in entry order, by
+ * cache were most of a large rebuild's time; in a writer thread as well,
+ * where they made that thread the bottleneck) but once, in entry order, by
  * materialize. Until then the change log holds every entry's last version,
  * and the `entries_deferred` marker says so: a read model opened with the
- * marker set derives the rows from it (SqliteReadModel).
+ * marker set derives the rows from it (ProjectionRows.deriveDeferredEntries).
  *
  * It ends exactly where one-by-one projection ends (the digest proves it),
  * or throws having written nothing; the caller then projects the batch the
@@ -25,61 +28,35 @@ import type { EntryChange } from './timeline.projection';
  */
 export class BulkLoad {
   private readonly fold: BatchFold;
-  private readonly statements;
-  private readonly write: (checkpoint: Position) => void;
   private readonly writeEntries: () => void;
-  private deferred: boolean;
+  /** Every entry since the reset is in memory, its row not yet written. */
+  private deferred = true;
   private readonly maxDeferredEntries: number;
 
   constructor(
     db: Database.Database,
-    timeline: (slug: string) => TimelineView | undefined,
-    options: { deferEntries: boolean; maxDeferredEntries?: number },
+    private readonly rows: ProjectionRows,
+    private readonly writer: RebuildWriter,
+    options: { maxDeferredEntries?: number } = {},
   ) {
-    this.deferred = options.deferEntries;
     this.maxDeferredEntries = options.maxDeferredEntries ?? defaultMaxDeferredEntries();
-    this.statements = {
-      entries: db.prepare(
-        `SELECT entry_id, timeline, kind, recorded_position, body FROM entries WHERE entry_id IN (SELECT value FROM json_each(?))`,
-      ),
-      insertEntry: db.prepare(
-        `INSERT INTO entries (entry_id, timeline, kind, occurred_on, recorded_position, status, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      // What the one-by-one upsert changes on conflict; the other columns keep their first values.
-      updateEntry: db.prepare(`UPDATE entries SET occurred_on = ?, status = ?, body = ? WHERE entry_id = ?`),
-      clearActors: db.prepare(`DELETE FROM entry_actors WHERE entry_id = ?`),
-      addActor: db.prepare(`INSERT OR IGNORE INTO entry_actors (entry_id, actor) VALUES (?, ?)`),
-      insertChange: db.prepare(
-        `INSERT INTO changes (position, timeline, type, entry_id, kind, occurred_on, status, recorded_position, recorded_at, entry)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      saveTimeline: db.prepare(
-        `INSERT INTO timelines (slug, title, description, entry_count, retracted_count, opened_at, updated_at, position)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (slug) DO UPDATE SET title = excluded.title, description = excluded.description,
-           entry_count = excluded.entry_count, retracted_count = excluded.retracted_count,
-           updated_at = excluded.updated_at, position = excluded.position`,
-      ),
-      saveCheckpoint: db.prepare(
-        `INSERT INTO checkpoint (id, position) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position`,
-      ),
-      clearDeferred: db.prepare(`DELETE FROM entries_deferred`),
-    };
     this.fold = new BatchFold({
-      entries: (entryIds) => (this.statements.entries.all(JSON.stringify(entryIds)) as StoredEntry[]).map(toEntryRow),
+      entries: (entryIds) => rows.entries(entryIds),
       // Deferred, every entry since the reset is in memory: one not there does not exist.
       holdsEveryEntry: () => this.deferred,
-      timeline,
+      timeline: (slug) => rows.timeline(slug),
+      couldRefuseTimeline: (view) => rows.couldRefuseTimeline(view),
+      couldRefuseEntry: (row) => rows.couldRefuseEntry(row),
     });
-    this.write = db.transaction((checkpoint: Position) => this.writeFolded(checkpoint));
+    const clearDeferred = db.prepare(`DELETE FROM entries_deferred`);
     this.writeEntries = db.transaction(() => {
       // In entry order: appends to the table's b-tree rather than inserts all over it.
-      const rows = [...this.fold.rows()].sort((a, b) => (a.entryId < b.entryId ? -1 : 1));
-      for (const row of rows) this.saveEntry(row);
-      this.statements.clearDeferred.run();
+      const held = [...this.fold.entries()].sort((a, b) => (a.entryId < b.entryId ? -1 : 1));
+      for (const entry of held) if (entry.row) rows.saveEntry(entry.row, !entry.stored);
+      clearDeferred.run();
     });
     // Set here and cleared by writeEntries: the one class that defers says so, and says when it stops.
-    if (this.deferred) db.prepare(`INSERT OR IGNORE INTO entries_deferred (id) VALUES (1)`).run();
+    db.prepare(`INSERT OR IGNORE INTO entries_deferred (id) VALUES (1)`).run();
   }
 
   /**
@@ -89,9 +66,11 @@ export class BulkLoad {
    * the exact path or the database fails.
    */
   apply(events: RecordedEvent[]): EntryChange[] {
+    // Not deferred, the fold reads entry rows from the database: every batch written must be there.
+    if (!this.deferred) this.writer.drain();
     try {
       this.fold.fold(events);
-      this.write(events[events.length - 1].position);
+      this.writer.write(this.folded(events[events.length - 1].position));
     } catch (error) {
       this.fold.discard();
       throw error;
@@ -107,15 +86,16 @@ export class BulkLoad {
   }
 
   /**
-   * Writes the deferred entry rows, and clears the marker, in one transaction;
-   * from then on each batch writes its own rows. Call it before anything
-   * else reads or writes `entries`, and at the end. Does nothing if not deferred.
+   * Waits for the writer, then writes the deferred entry rows and clears the
+   * marker, in one transaction; from then on each batch writes its own rows.
+   * Call it before anything else reads or writes `entries`, and at the end.
    */
   materialize(): void {
+    this.writer.drain();
     if (!this.deferred) return;
     this.writeEntries();
     this.deferred = false;
-    for (const row of this.fold.rows()) row.stored = true;
+    for (const entry of this.fold.entries()) entry.stored = true;
     this.fold.flushed(); // no longer holding every entry: past its cache's size, the fold lets them go
   }
 
@@ -124,30 +104,19 @@ export class BulkLoad {
     this.fold.forget();
   }
 
-  /** Each touched row once, then the change log, timelines and checkpoint; inside `write`'s transaction. */
-  private writeFolded(checkpoint: Position): void {
-    const s = this.statements;
-    if (!this.deferred) for (const row of this.fold.dirtyEntries) this.saveEntry(row);
-    for (const { change, row, body, recordedAt } of this.fold.changes) {
-      const entry = change.entry;
-      s.insertChange.run(change.position, change.timeline, change.type, entry.entryId, entry.kind, entry.occurredOn, entry.status, row.recordedPosition, recordedAt, body);
-    }
-    for (const t of this.fold.changedTimelines()) {
-      s.saveTimeline.run(t.slug, t.title, t.description, t.entryCount, t.retractedCount, t.openedAt, t.updatedAt, t.position);
-    }
-    s.saveCheckpoint.run(checkpoint);
-  }
-
-  private saveEntry(row: EntryRow): void {
-    const s = this.statements;
-    if (row.stored) {
-      s.updateEntry.run(row.occurredOn, row.status, row.body, row.entryId);
-      s.clearActors.run(row.entryId);
-    } else {
-      // Not in the table yet: no actors to clear.
-      s.insertEntry.run(row.entryId, row.timeline, row.kind, row.occurredOn, row.recordedPosition, row.status, row.body);
-    }
-    for (const actor of row.actors) s.addActor.run(row.entryId, actor);
+  /**
+   * What the folded batch writes: each touched row once (unless deferred),
+   * the change log, timelines and checkpoint. Each change row is checked
+   * here, as the fold checks the others, so that the writer (perhaps in
+   * another thread, see WorkerWriter) is never the one to find an event's fault.
+   */
+  private folded(checkpoint: Position): RowBatch {
+    const entries: RowBatch['entries'] = [];
+    // A held entry whose row is null was loaded and not changed: its row is stored as it stands.
+    if (!this.deferred) for (const entry of this.fold.dirtyEntries) if (entry.row) entries.push({ row: entry.row, fresh: !entry.stored });
+    const changes = this.fold.changes.map(({ change, recordedPosition, body, recordedAt }) => changeRow(change, recordedPosition, recordedAt, body));
+    for (const row of changes) if (this.rows.couldRefuseChange(row)) throw new NeedsExactPath(`change-log row SQLite could refuse (${row.position})`);
+    return { entries, changes, timelines: this.fold.changedTimelines(), checkpoint };
   }
 }
 
@@ -159,16 +128,4 @@ export class BulkLoad {
  */
 function defaultMaxDeferredEntries(): number {
   return Math.floor(getHeapStatistics().heap_size_limit / 4000);
-}
-
-interface StoredEntry {
-  entry_id: string;
-  timeline: string;
-  kind: string;
-  recorded_position: string;
-  body: string;
-}
-
-function toEntryRow(r: StoredEntry): EntryRow {
-  return newEntryRow(JSON.parse(r.body) as EntryView, r.body, { timeline: r.timeline, kind: r.kind, recordedPosition: r.recorded_position, stored: true });
 }

@@ -34,24 +34,10 @@ export interface EntryMeta {
 /** An entry as the API serves it: common and kind fields flat, plus its history in brief. */
 export type EntryView = EntryDetails & EntryMeta;
 
-const META_KEYS: ReadonlySet<string> = new Set<keyof EntryMeta>([
-  'entryId',
-  'timeline',
-  'revision',
-  'status',
-  'recordedAt',
-  'recordedBy',
-  'updatedAt',
-  'position',
-  'corrections',
-  'retraction',
-]);
-
+/** An entry's details: its view without what the read model added. */
 export function detailsOf(view: EntryView): EntryDetails {
-  // A loop into a fresh {} rather than Object.fromEntries: it is on every correction's path and ~5× faster.
-  const details: Record<string, unknown> = {};
-  for (const key of Object.keys(view)) if (!META_KEYS.has(key)) details[key] = view[key as keyof EntryView];
-  return details as unknown as EntryDetails;
+  const { entryId, timeline, revision, status, recordedAt, recordedBy, updatedAt, position, corrections, retraction, ...details } = view;
+  return details;
 }
 
 export interface TimelineView {

@@ -3,30 +3,15 @@ import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { DeadLetterTable } from './dead-letter-table';
 import { deadLetterOf, isInfrastructureFailure, type DeadLetter } from './dead-letters';
 import { listEntries, listEntriesAsOf, type EntryListQuery, type EntryPage } from './entry-queries';
 import type { EntryView, TimelineView } from './entry-view';
-import { BulkLoad } from './bulk-load';
-import {
-  ALL_READ_MODEL_TABLES,
-  CREATE_QUERY_INDEXES,
-  READ_MODEL_QUERY_INDEXES,
-  READ_MODEL_SCHEMA,
-  READ_MODEL_TABLES,
-  READ_MODEL_VERSION,
-} from './read-model.schema';
+import { entryRow, ProjectionRows, toTimelineView, type TimelineRow } from './projection-rows';
+import { ALL_READ_MODEL_TABLES, CREATE_QUERY_INDEXES, READ_MODEL_SCHEMA, READ_MODEL_TABLES, READ_MODEL_VERSION } from './read-model.schema';
+import { SqliteRebuild } from './sqlite-rebuild';
 import { projectEvent, type EntryChange, type ProjectionTarget } from './timeline.projection';
-
-interface TimelineRow {
-  slug: string;
-  title: string;
-  description: string;
-  entry_count: number;
-  retracted_count: number;
-  opened_at: string;
-  updated_at: string;
-  position: string;
-}
+import type { ProjectionResult, ReadModelRebuild, TimelineReadModel } from './timeline-read-model.port';
 
 export interface SqliteReadModelOptions {
   /**
@@ -37,34 +22,8 @@ export interface SqliteReadModelOptions {
   busyTimeoutMs?: number;
 }
 
-interface DeadLetterRow {
-  position: string;
-  stream: string;
-  type: string;
-  revision: number;
-  error: string;
-  event: string;
-  recorded_at: string;
-}
-
-/** A rebuild in progress: see SqliteReadModel.startRebuild. */
-export interface ReadModelRebuild {
-  /** Like SqliteReadModel.project, for the next events of the log, in order. */
-  project(events: RecordedEvent[]): ProjectionResult;
-  /** Builds the query indexes; call it once the log is replayed, or when giving up. */
-  finish(): void;
-}
-
-/** What applying a batch did. */
-export interface ProjectionResult {
-  /** The entry changes it made, in log order. */
-  changes: EntryChange[];
-  /** The events of the batch it could not apply and set aside, in log order. */
-  deadLetters: DeadLetter[];
-}
-
 /**
- * The timeline read model in SQLite.
+ * The timeline read model in SQLite: the TimelineReadModel port's adapter.
  *
  * Every batch of events and the checkpoint are written in one transaction, so
  * a crash leaves the read model at a checkpoint it fully reflects: no event is
@@ -82,77 +41,49 @@ export interface ProjectionResult {
  * last transactions, but it loses them together with their checkpoint and
  * simply re-applies them from the log. The log itself is what must be durable.
  */
-export class SqliteReadModel {
+export class SqliteReadModel implements TimelineReadModel {
   private readonly db: Database.Database;
+  private readonly busyTimeoutMs: number;
+  private readonly rows: ProjectionRows;
+  private readonly letters: DeadLetterTable;
   private readonly statements;
   private cachedCheckpoint: Position | null;
-  private cachedDeadLetterCount: number;
+  /** The rebuild in progress, if any: closing the read model stops it. */
+  private rebuild: SqliteRebuild | null = null;
 
   constructor(readonly file: string, options: SqliteReadModelOptions = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = openSqlite(file, { timeout: options.busyTimeoutMs ?? 5000 });
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.db = openSqlite(file, { timeout: this.busyTimeoutMs });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.migrate();
+    this.rows = new ProjectionRows(this.db);
+    // A rebuild that stopped before writing the entry rows (SqliteRebuild) left its marker.
+    this.rows.deriveDeferredEntries();
+    this.letters = new DeadLetterTable(this.db);
     const db = this.db;
     this.statements = {
       checkpoint: db.prepare(`SELECT position FROM checkpoint WHERE id = 1`),
-      saveCheckpoint: db.prepare(
-        `INSERT INTO checkpoint (id, position) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position`,
-      ),
-      timeline: db.prepare(`SELECT * FROM timelines WHERE slug = ?`),
       timelines: db.prepare(`SELECT * FROM timelines ORDER BY slug`),
-      saveTimeline: db.prepare(
-        `INSERT INTO timelines (slug, title, description, entry_count, retracted_count, opened_at, updated_at, position)
-         VALUES (@slug, @title, @description, @entryCount, @retractedCount, @openedAt, @updatedAt, @position)
-         ON CONFLICT (slug) DO UPDATE SET title = excluded.title, description = excluded.description,
-           entry_count = excluded.entry_count, retracted_count = excluded.retracted_count,
-           updated_at = excluded.updated_at, position = excluded.position`,
-      ),
-      entry: db.prepare(`SELECT body FROM entries WHERE entry_id = ?`),
-      saveEntry: db.prepare(
-        `INSERT INTO entries (entry_id, timeline, kind, occurred_on, recorded_position, status, body)
-         VALUES (@entryId, @timeline, @kind, @occurredOn, @position, @status, @body)
-         ON CONFLICT (entry_id) DO UPDATE SET occurred_on = excluded.occurred_on, status = excluded.status, body = excluded.body`,
-      ),
-      clearActors: db.prepare(`DELETE FROM entry_actors WHERE entry_id = ?`),
-      addActor: db.prepare(`INSERT OR IGNORE INTO entry_actors (entry_id, actor) VALUES (?, ?)`),
-      saveChange: db.prepare(
-        `INSERT INTO changes (position, timeline, type, entry_id, kind, occurred_on, status, recorded_position, recorded_at, entry)
-         VALUES (@position, @timeline, @type, @entryId, @kind, @occurredOn, @status,
-           (SELECT recorded_position FROM entries WHERE entry_id = @entryId), @recordedAt, @entry)`,
-      ),
       lastChangeAt: db.prepare(`SELECT MAX(position) AS position FROM changes WHERE timeline = ? AND recorded_at <= ?`),
       changesSince: db.prepare(
         `SELECT position, timeline, type, entry FROM changes WHERE timeline = ? AND position > ? ORDER BY position LIMIT ?`,
       ),
       nextChangePosition: db.prepare(`SELECT MIN(position) AS position FROM changes WHERE timeline = ? AND position > ?`),
-      saveDeadLetter: db.prepare(
-        `INSERT INTO dead_letters (position, stream, type, revision, error, event, recorded_at)
-         VALUES (@position, @stream, @type, @revision, @error, @event, @recordedAt)`,
-      ),
-      deadLetterCount: db.prepare(`SELECT COUNT(*) AS count FROM dead_letters`),
-      deadLetters: db.prepare(`SELECT * FROM dead_letters WHERE position > ? ORDER BY position LIMIT ?`),
     };
     this.cachedCheckpoint = this.readCheckpoint();
-    this.cachedDeadLetterCount = this.readDeadLetterCount();
   }
 
-  /** The position of the last event applied, or null before the first. */
   checkpoint(): Position | null {
     return this.cachedCheckpoint;
   }
 
-  /**
-   * Applies a batch in one transaction, dead letters and checkpoint included;
-   * returns the entry changes it made, in log order. Throws (having changed
-   * nothing) only when the database fails.
-   */
   apply(events: RecordedEvent[]): EntryChange[] {
     return this.project(events).changes;
   }
 
-  /** Like apply, and also says which events were set aside as dead letters. */
+  /** Applies a batch in one transaction, dead letters and checkpoint included. Throws (having changed nothing) only when the database fails. */
   project(events: RecordedEvent[]): ProjectionResult {
     const fresh = this.unapplied(events);
     if (fresh.length === 0) return { changes: [], deadLetters: [] };
@@ -169,94 +100,45 @@ export class SqliteReadModel {
     return this.applyInOneTransaction(fresh, true);
   }
 
-  /**
-   * Empties the read model and returns what replays the log into it: each
-   * batch is folded in memory (BulkLoad); the entry rows are written once,
-   * at the end or when more than `maxDeferredEntries` are held (by default
-   * about half the heap's worth); so are the query indexes, at the end. One
-   * transaction per batch, checkpoint included, exactly as project does. A batch the fast path
-   * cannot take as it is (a poison event, say) is handed to project, so
-   * results, dead letters and checkpoint are those of one-by-one projection.
-   *
-   * A crash midway leaves a read model at its checkpoint, which the projector
-   * resumes from: opening it derives the entry rows from the change log (see
-   * entries_deferred) and builds the indexes.
-   */
-  startRebuild(options: { maxDeferredEntries?: number } = {}): ReadModelRebuild {
+  /** Empties the read model and returns what replays the log into it (SqliteRebuild). */
+  /** `inThread` writes on this thread, as a read model in memory must (see SqliteRebuild). */
+  startRebuild(options: { maxDeferredEntries?: number; inThread?: boolean } = {}): ReadModelRebuild {
     this.reset();
-    // Room for a whole batch's pages (the default is 2 MB): otherwise SQLite
-    // spills them to the WAL before the commit, and writes them again after.
-    const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
-    this.db.pragma('cache_size = -131072');
-    // No fsync while replaying (~20% of the writes' time): a crash of the
-    // process loses nothing committed; only a power loss could, and finish
-    // makes the whole result durable before the rebuild is reported done.
-    this.db.pragma('synchronous = OFF');
-    for (const index of READ_MODEL_QUERY_INDEXES) this.db.exec(`DROP INDEX IF EXISTS ${index.name}`);
-    const load = new BulkLoad(this.db, (slug) => this.timeline(slug), { deferEntries: true, maxDeferredEntries: options.maxDeferredEntries });
-    return {
-      project: (events) => {
-        const fresh = this.unapplied(events);
-        if (fresh.length === 0) return { changes: [], deadLetters: [] };
-        let changes: EntryChange[] | undefined;
-        try {
-          changes = load.apply(fresh);
-          this.cachedCheckpoint = fresh[fresh.length - 1].position;
-        } catch (error) {
-          if (isInfrastructureFailure(error, this.db.open)) throw error;
-        }
-        if (changes) {
-          load.keepWithinMemory();
-          return { changes, deadLetters: [] };
-        }
-        // The exact path reads and writes the entry rows: they must be there first.
-        load.materialize();
-        const result = this.project(fresh);
-        load.forget();
-        return result;
+    this.rebuild = new SqliteRebuild(
+      this.db,
+      this.rows,
+      options.inThread ? ':memory:' : this.file,
+      {
+        unapplied: (events) => this.unapplied(events),
+        checkpointMoved: (position) => (this.cachedCheckpoint = position),
+        reloadCheckpoint: () => (this.cachedCheckpoint = this.readCheckpoint()),
+        project: (events) => this.project(events),
       },
-      finish: () => {
-        load.materialize();
-        this.db.exec(CREATE_QUERY_INDEXES);
-        this.db.pragma(`cache_size = ${cacheSize}`);
-        this.db.pragma('synchronous = NORMAL');
-        // Everything the rebuild wrote, in the file and synced, before it is reported done.
-        this.db.pragma('wal_checkpoint(TRUNCATE)');
-      },
-    };
+      { maxDeferredEntries: options.maxDeferredEntries, busyTimeoutMs: this.busyTimeoutMs },
+    );
+    return this.rebuild;
   }
 
-  /** Empties every table, checkpoint and dead letters included: the first step of a rebuild. */
   reset(): void {
+    this.abandonRebuild();
     this.db.transaction(() => {
       for (const table of ALL_READ_MODEL_TABLES) this.db.exec(`DELETE FROM ${table}`);
     })();
     this.cachedCheckpoint = null;
-    this.cachedDeadLetterCount = 0;
+    this.letters.emptied();
   }
 
-  /** How many events were set aside as dead letters (kept in memory: cheap enough for every health check). */
+  /** Kept in memory: cheap enough for every health check. */
   deadLetterCount(): number {
-    return this.cachedDeadLetterCount;
+    return this.letters.count();
   }
 
-  /** Dead letters in log order, strictly after `after`. */
   deadLetters(options: { after?: Position; limit?: number } = {}): DeadLetter[] {
-    const rows = this.statements.deadLetters.all(options.after ?? '', Math.min(Math.max(options.limit ?? 100, 1), 1000)) as DeadLetterRow[];
-    return rows.map((r) => ({
-      position: r.position,
-      stream: r.stream,
-      type: r.type,
-      revision: r.revision,
-      error: r.error,
-      event: JSON.parse(r.event) as RecordedEvent,
-      recordedAt: r.recorded_at,
-    }));
+    return this.letters.list(options);
   }
 
   timeline(slug: string): TimelineView | undefined {
-    const row = this.statements.timeline.get(slug) as TimelineRow | undefined;
-    return row && toTimelineView(row);
+    return this.rows.timeline(slug);
   }
 
   timelines(): TimelineView[] {
@@ -264,30 +146,26 @@ export class SqliteReadModel {
   }
 
   entry(entryId: string): EntryView | undefined {
-    const row = this.statements.entry.get(entryId) as { body: string } | undefined;
-    return row && (JSON.parse(row.body) as EntryView);
+    return this.rows.entry(entryId)?.view;
   }
 
   entries(query: EntryListQuery): EntryPage {
     return listEntries(this.db, query);
   }
 
-  /** The timeline's entries exactly as they stood once the log reached `position`. */
   entriesAsOf(query: EntryListQuery, position: Position): EntryPage {
     return listEntriesAsOf(this.db, query, position);
   }
 
-  /** The position of the timeline's last change recorded at or before `instant` (ISO-8601), or null. */
   positionAt(timeline: string, instant: string): Position | null {
     return (this.statements.lastChangeAt.get(timeline, instant) as { position: string | null }).position;
   }
 
-  /** The position of the timeline's first change after `after`, or null: from the index alone, no row read or parsed. */
+  /** From the index alone, no row read or parsed. */
   nextChangePosition(timeline: string, after: Position | null): Position | null {
     return (this.statements.nextChangePosition.get(timeline, after ?? '') as { position: Position | null }).position;
   }
 
-  /** Changes to one timeline strictly after `after`, in log order: what a resuming live client missed. */
   changesSince(timeline: string, after: Position | null, limit: number): EntryChange[] {
     const rows = this.statements.changesSince.all(timeline, after ?? '', limit) as Array<{
       position: string;
@@ -315,7 +193,22 @@ export class SqliteReadModel {
   }
 
   close(): void {
-    this.db.close();
+    try {
+      this.abandonRebuild();
+    } finally {
+      this.db.close();
+    }
+  }
+
+  /** A rebuild not finished stops here, with what it wrote committed, as if the process had died. */
+  private abandonRebuild(): void {
+    const rebuild = this.rebuild;
+    this.rebuild = null;
+    rebuild?.abandon();
+  }
+
+  private readCheckpoint(): Position | null {
+    return (this.statements.checkpoint.get() as { position: string } | undefined)?.position ?? null;
   }
 
   private migrate(): void {
@@ -327,50 +220,14 @@ export class SqliteReadModel {
         this.db.pragma(`user_version = ${READ_MODEL_VERSION}`);
       })();
     }
-    // Missing only if a rebuild stopped before building them (see startRebuild).
+    // Missing only if a rebuild stopped before building them (see SqliteRebuild).
     this.db.exec(CREATE_QUERY_INDEXES);
-    this.deriveDeferredEntries();
-  }
-
-  /**
-   * A rebuild that stopped before writing the entry rows (startRebuild) left
-   * the marker set: derive them from the change log. Each entry's newest
-   * change has its row as it stands; its first change (at recorded_position)
-   * has the timeline and kind that the row keeps from its first recording.
-   */
-  private deriveDeferredEntries(): void {
-    if (this.db.prepare(`SELECT id FROM entries_deferred`).get() === undefined) return;
-    this.db.transaction(() => {
-      this.db.exec(`
-        DELETE FROM entries;
-        DELETE FROM entry_actors;
-        INSERT INTO entries (entry_id, timeline, kind, occurred_on, recorded_position, status, body)
-          SELECT newest.entry_id, COALESCE(first.timeline, newest.timeline), COALESCE(first.kind, newest.kind),
-                 newest.occurred_on, newest.recorded_position, newest.status, newest.entry
-          FROM (SELECT MAX(position) AS position FROM changes GROUP BY entry_id) AS last
-          JOIN changes AS newest ON newest.position = last.position
-          LEFT JOIN changes AS first ON first.position = newest.recorded_position
-          ORDER BY newest.entry_id;
-        INSERT OR IGNORE INTO entry_actors (entry_id, actor)
-          SELECT entries.entry_id, actor.value FROM entries, json_each(entries.body, '$.actors') AS actor;
-        DELETE FROM entries_deferred;
-      `);
-    })();
   }
 
   /** The events after the checkpoint: re-delivered ones are ignored. */
   private unapplied(events: RecordedEvent[]): RecordedEvent[] {
     const checkpoint = this.cachedCheckpoint;
     return checkpoint === null ? events : events.filter((e) => e.position > checkpoint);
-  }
-
-  private readCheckpoint(): Position | null {
-    const row = this.statements.checkpoint.get() as { position: string } | undefined;
-    return row?.position ?? null;
-  }
-
-  private readDeadLetterCount(): number {
-    return (this.statements.deadLetterCount.get() as { count: number }).count;
   }
 
   /**
@@ -396,69 +253,39 @@ export class SqliteReadModel {
         } catch (error) {
           if (isInfrastructureFailure(error, this.db.open)) throw error;
           const letter = deadLetterOf(event, error);
-          this.statements.saveDeadLetter.run({ ...letter, event: JSON.stringify(event) });
+          this.letters.save(letter);
           deadLetters.push(letter);
         }
       }
-      this.statements.saveCheckpoint.run(fresh[fresh.length - 1].position);
+      this.rows.saveCheckpoint(fresh[fresh.length - 1].position);
     })();
     this.cachedCheckpoint = fresh[fresh.length - 1].position;
-    this.cachedDeadLetterCount += deadLetters.length;
+    this.letters.saved(deadLetters.length);
     return { changes, deadLetters };
   }
 
   /** Projects one event and logs its entry change; inside the caller's transaction. */
   private applyOne(event: RecordedEvent): EntryChange | null {
+    this.saved = null;
     const change = projectEvent(this.target, event);
     if (!change) return null;
-    this.statements.saveChange.run({
-      position: change.position,
-      timeline: change.timeline,
-      type: change.type,
-      entryId: change.entry.entryId,
-      kind: change.entry.kind,
-      occurredOn: change.entry.occurredOn,
-      status: change.entry.status,
-      recordedAt: event.recordedAt,
-      entry: this.serialized.get(change.entry) ?? JSON.stringify(change.entry),
-    });
+    const saved = this.saved as { recordedPosition: Position; body: string } | null;
+    if (!saved) throw new Error(`the change at ${change.position} saved no entry`);
+    this.rows.saveChange(change, saved.recordedPosition, event.recordedAt, saved.body);
     return change;
   }
 
-  /** Each entry version is serialized once, for its row and for the change log alike. */
-  private readonly serialized = new WeakMap<EntryView, string>();
+  /** The entry row the event being applied saved: the change log copies its recorded position and JSON (serialized once). */
+  private saved: { recordedPosition: Position; body: string } | null = null;
 
   private readonly target: ProjectionTarget = {
-    timeline: (slug) => this.timeline(slug),
-    saveTimeline: (view) => this.statements.saveTimeline.run(view),
-    entry: (entryId) => this.entry(entryId),
-    saveEntry: (view) => {
-      const body = JSON.stringify(view);
-      this.serialized.set(view, body);
-      this.statements.saveEntry.run({
-        entryId: view.entryId,
-        timeline: view.timeline,
-        kind: view.kind,
-        occurredOn: view.occurredOn,
-        position: view.position,
-        status: view.status,
-        body,
-      });
-      this.statements.clearActors.run(view.entryId);
-      for (const actor of view.actors) this.statements.addActor.run(view.entryId, actor);
+    timeline: (slug) => this.rows.timeline(slug),
+    saveTimeline: (view) => this.rows.saveTimeline(view),
+    entry: (entryId) => this.rows.entry(entryId),
+    saveEntry: (entry) => {
+      const body = JSON.stringify(entry.view);
+      this.rows.saveEntry(entryRow(entry, body));
+      this.saved = { recordedPosition: entry.recordedPosition, body };
     },
-  };
-}
-
-function toTimelineView(row: TimelineRow): TimelineView {
-  return {
-    slug: row.slug,
-    title: row.title,
-    description: row.description,
-    entryCount: row.entry_count,
-    retractedCount: row.retracted_count,
-    openedAt: row.opened_at,
-    updatedAt: row.updated_at,
-    position: row.position,
   };
 }
