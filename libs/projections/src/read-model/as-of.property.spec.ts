@@ -13,24 +13,18 @@
  */
 import {
   ANNOUNCEMENT_STAGES,
-  decideEntry,
-  decideTimeline,
-  entryStream,
-  evolveEntry,
-  initialEntryState,
-  timelineStream,
   type EntryCommand,
   type EntryDetails,
   type EntryKind,
-  type EntryState,
 } from '@timeline/domain';
-import type { EventMetadata, RecordedEvent } from '@timeline/event-store';
+import type { RecordedEvent } from '@timeline/event-store';
 import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EntryListQuery, EntryPage } from './entry-queries';
 import { SqliteReadModel } from './sqlite-read-model';
+import { SampleLog } from '../testing/sample-log';
 
 jest.setTimeout(60_000);
 
@@ -232,43 +226,20 @@ function details(cmd: RecordCmd): EntryDetails {
 
 /** The events of a scenario in log order, with positions and recordedAt, as a store would hand them out. */
 function toLog(scenario: Scenario): RecordedEvent[] {
-  const log: RecordedEvent[] = [];
   let position = 0;
   let time = BASE_TIME;
+  const log = new SampleLog({ chained: false, positionOf: (n) => (position += scenario.positionGaps ? 1 + (n % 3) * 7 : 1) });
   const slugs = SLUGS.slice(0, scenario.timelines);
-  const push = (stream: string, revision: number, event: { type: string; data: object }, by: string, gapMs: number) => {
-    position += scenario.positionGaps ? 1 + (log.length % 3) * 7 : 1;
-    time += gapMs;
-    const metadata: EventMetadata = { recordedBy: by, correlationId: `corr-${log.length}`, causationId: null, schemaVersion: 1 };
-    log.push({
-      id: `evt-${log.length}`,
-      stream,
-      revision,
-      position: encodePosition(position),
-      type: event.type,
-      data: event.data as Record<string, unknown>,
-      metadata,
-      recordedAt: new Date(time).toISOString(),
-    });
-  };
-
-  for (const slug of slugs) {
-    for (const event of decideTimeline({ type: 'OpenTimeline', slug, title: `Story ${slug}`, description: '' }, { status: 'none' })) {
-      push(timelineStream(slug), 0, event, 'seed', 5);
-    }
-  }
+  for (const slug of slugs) log.openTimeline(slug, '', { recordedBy: 'seed', recordedAt: new Date((time += 5)).toISOString() });
   const ids: string[] = [];
-  const states = new Map<string, EntryState>();
   for (const cmd of scenario.commands) {
-    let entryId: string;
     let command: EntryCommand;
     if (cmd.type === 'record') {
-      entryId = `00000000-0000-4000-8000-${String(ids.length).padStart(12, '0')}`;
-      command = { type: 'RecordEntry', entryId, timeline: slugs[cmd.timeline % slugs.length], details: details(cmd) };
+      command = { type: 'RecordEntry', entryId: log.nextId(), timeline: slugs[cmd.timeline % slugs.length], details: details(cmd) };
     } else {
       if (ids.length === 0) continue;
-      entryId = ids[cmd.target % ids.length];
-      const state = states.get(entryId)!;
+      const entryId = ids[cmd.target % ids.length];
+      const state = log.state(entryId);
       const revision = state.status === 'none' ? 0 : state.revision;
       if (cmd.type === 'correct') {
         const kind = state.status === 'none' ? 'announcement' : state.details.kind;
@@ -280,22 +251,17 @@ function toLog(scenario: Scenario): RecordedEvent[] {
         command = { type: 'RetractEntry', entryId, reason: `retracted by ${cmd.by}` };
       }
     }
-    const before = states.get(entryId) ?? initialEntryState();
-    let events;
+    const isNew = log.state(command.entryId).status === 'none';
     try {
-      events = decideEntry(command, before);
+      // One event per command the domain accepts, recorded gapMs after the one before.
+      const events = log.decide(command, { recordedBy: cmd.by, recordedAt: new Date(time + cmd.gapMs).toISOString() });
+      time += cmd.gapMs * events.length;
+      if (isNew && events.length > 0) ids.push(command.entryId);
     } catch {
       continue; // the domain refuses it, as the service would: nothing is appended
     }
-    let state = before;
-    for (const event of events) {
-      state = evolveEntry(state, event);
-      push(entryStream(entryId), (state as Extract<EntryState, { revision: number }>).revision, event, cmd.by, cmd.gapMs);
-    }
-    if (before.status === 'none' && events.length > 0) ids.push(entryId);
-    states.set(entryId, state);
   }
-  return log;
+  return log.events;
 }
 
 // ---------------------------------------------------------------------------

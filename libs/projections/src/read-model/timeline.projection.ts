@@ -5,8 +5,10 @@ import {
   type EntryEvent,
   type EntryRecorded,
   type TimelineEvent,
+  type TimelineOpened,
+  unreachable,
 } from '@timeline/domain';
-import type { RecordedEvent } from '@timeline/event-store';
+import type { Position, RecordedEvent } from '@timeline/event-store';
 import { detailsOf, type EntryView, type TimelineView } from './entry-view';
 
 /** A change to one entry, as the live feed announces it. */
@@ -17,22 +19,36 @@ export interface EntryChange {
   entry: EntryView;
 }
 
-/** The rows the projection reads and writes; SqliteReadModel implements it inside one transaction. */
+/**
+ * An entry as its row stands: what the API serves, and the position of the
+ * event that first recorded it, the tie-break among entries of one date.
+ */
+export interface EntryRecord {
+  view: EntryView;
+  recordedPosition: Position;
+}
+
+/**
+ * The rows the projection reads and writes. Each save is the whole row as it
+ * must now stand: what a row keeps from before is decided here, by the
+ * projection, never by the store (see recordedView, openedView).
+ */
 export interface ProjectionTarget {
   timeline(slug: string): TimelineView | undefined;
   saveTimeline(view: TimelineView): void;
-  entry(entryId: string): EntryView | undefined;
-  /** Inserts or updates; an entry keeps the position it was first recorded at, which orders entries of one date. */
-  saveEntry(view: EntryView): void;
+  entry(entryId: string): EntryRecord | undefined;
+  saveEntry(entry: EntryRecord): void;
 }
 
 type KnownEvent = TimelineEvent | EntryEvent;
 
 /*
- * Why Object.assign and not `{ ...a, b, c }`: on Node 20's V8 (11.3) a spread
- * followed by more properties gives every new object a hidden class of its
- * own, ~2 µs per extra property; Object.assign({}, a, { b, c }) reuses them.
- * Here that was 20 µs of every recorded entry (bench/README.md, rebuild).
+ * Why Object.assign and not `{ ...a, b, c }` in the rows built here: on Node
+ * 20's V8 (11.3) a spread followed by more properties gives every new object a
+ * hidden class of its own, ~2 µs per extra property; Object.assign({}, a,
+ * { b, c }) reuses them. Here that was 20 µs of every recorded entry in a
+ * rebuild (bench/README.md). It is the projection's row building, the hot
+ * path, that needs it; the domain's decide and evolve need not.
  */
 
 /**
@@ -48,35 +64,34 @@ export function projectEvent(target: ProjectionTarget, recorded: RecordedEvent):
 
   switch (event.type) {
     case 'TimelineOpened':
-      target.saveTimeline(
-        Object.assign({}, event.data, { entryCount: 0, retractedCount: 0, openedAt: at, updatedAt: at, position: recorded.position }),
-      );
+      target.saveTimeline(openedView(event, recorded, target.timeline(event.data.slug)));
       return null;
     case 'AnnouncementRecorded':
     case 'SigningRecorded':
     case 'DeliveryRecorded': {
-      const entry = recordedView(event, recorded);
-      target.saveEntry(entry);
+      const saved = recordedView(event, recorded, target.entry(event.data.entryId));
+      target.saveEntry(saved);
+      const entry = saved.view;
       touchTimeline(target, entry.timeline, recorded, +1, 0);
       return { position: recorded.position, timeline: entry.timeline, type: 'entry.recorded', entry };
     }
     case 'EntryCorrected': {
       const before = requireEntry(target, event.data.entryId, recorded);
       const correction = { revision: recorded.revision, reason: event.data.reason, fields: Object.keys(event.data.changes), correctedAt: at, correctedBy: by };
-      const entry: EntryView = Object.assign(applyChanges(detailsOf(before), event.data.changes), metaAfter(before, recorded), {
-        corrections: [...before.corrections, correction],
+      const entry: EntryView = Object.assign(applyChanges(detailsOf(before.view), event.data.changes), metaAfter(before.view, recorded), {
+        corrections: [...before.view.corrections, correction],
       });
-      target.saveEntry(entry);
+      target.saveEntry({ view: entry, recordedPosition: before.recordedPosition });
       touchTimeline(target, entry.timeline, recorded, 0, 0);
       return { position: recorded.position, timeline: entry.timeline, type: 'entry.corrected', entry };
     }
     case 'EntryRetracted': {
       const before = requireEntry(target, event.data.entryId, recorded);
-      const entry: EntryView = Object.assign({}, before, metaAfter(before, recorded), {
+      const entry: EntryView = Object.assign({}, before.view, metaAfter(before.view, recorded), {
         status: 'retracted' as const,
         retraction: { reason: event.data.reason, retractedAt: at, retractedBy: by },
       });
-      target.saveEntry(entry);
+      target.saveEntry({ view: entry, recordedPosition: before.recordedPosition });
       touchTimeline(target, entry.timeline, recorded, -1, +1);
       return { position: recorded.position, timeline: entry.timeline, type: 'entry.retracted', entry };
     }
@@ -85,12 +100,33 @@ export function projectEvent(target: ProjectionTarget, recorded: RecordedEvent):
   }
 }
 
-function recordedView(event: EntryRecorded, recorded: RecordedEvent): EntryView {
+/**
+ * A timeline as (re)opened. It keeps the opened_at of its first opening: a
+ * log that opens it again (another application's, or a damaged one) renames
+ * it and restarts its counts, but cannot move when it began.
+ */
+function openedView(event: TimelineOpened, recorded: RecordedEvent, before: TimelineView | undefined): TimelineView {
+  const at = recorded.recordedAt;
+  return Object.assign({}, event.data, {
+    entryCount: 0,
+    retractedCount: 0,
+    openedAt: before ? before.openedAt : at,
+    updatedAt: at,
+    position: recorded.position,
+  });
+}
+
+/**
+ * An entry as recorded. Recorded again (the same entry id in a damaged log),
+ * it keeps its first timeline, kind and recorded position: where it is listed,
+ * under which kind and in which order does not move with a repeated recording.
+ */
+function recordedView(event: EntryRecorded, recorded: RecordedEvent, before: EntryRecord | undefined): EntryRecord {
   const { entryId, timeline, ...fields } = event.data;
-  return Object.assign(fields, {
-    kind: KIND_OF_RECORDED_EVENT[event.type],
+  const view = Object.assign(fields, {
+    kind: before ? before.view.kind : KIND_OF_RECORDED_EVENT[event.type],
     entryId,
-    timeline,
+    timeline: before ? before.view.timeline : timeline,
     revision: recorded.revision,
     status: 'active' as const,
     recordedAt: recorded.recordedAt,
@@ -99,6 +135,7 @@ function recordedView(event: EntryRecorded, recorded: RecordedEvent): EntryView 
     position: recorded.position,
     corrections: [],
   }) as EntryView;
+  return { view, recordedPosition: before ? before.recordedPosition : recorded.position };
 }
 
 function metaAfter(before: EntryView, recorded: RecordedEvent) {
@@ -130,12 +167,8 @@ function touchTimeline(target: ProjectionTarget, slug: string, recorded: Recorde
   );
 }
 
-function requireEntry(target: ProjectionTarget, entryId: string, recorded: RecordedEvent): EntryView {
+function requireEntry(target: ProjectionTarget, entryId: string, recorded: RecordedEvent): EntryRecord {
   const entry = target.entry(entryId);
   if (!entry) throw new Error(`event at ${recorded.position} changes unknown entry ${entryId}`);
   return entry;
-}
-
-function unreachable(value: never): never {
-  throw new Error(`unhandled event: ${JSON.stringify(value)}`);
 }
