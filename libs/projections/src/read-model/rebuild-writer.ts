@@ -86,7 +86,7 @@ export class WorkerWriter implements RebuildWriter {
     const execArgv = script.endsWith('.ts') ? ['-r', '@swc-node/register'] : [];
     this.worker = new Worker(script, { workerData: { file, busyTimeoutMs, shared: this.shared, port: port2 }, transferList: [port2], execArgv });
     this.worker.unref();
-    this.worker.on('error', (error) => (this.failure ??= new RebuildWriteError(`the rebuild's writer failed: ${error.message}`)));
+    this.worker.on('error', (error: unknown) => (this.failure ??= new RebuildWriteError(`the rebuild's writer failed: ${error instanceof Error ? error.message : String(error)}`)));
     const deadline = Date.now() + 60_000;
     while (this.readReport() !== 'ready') {
       this.check();
