@@ -1,4 +1,7 @@
 /**
+ * One file past 300 lines: both RPCs share the expected-revision and idempotency
+ * answers below, and splitting them would put one server rule in two files.
+ *
  * Streams.Append (client streaming: options, then one message per event) and
  * Streams.BatchAppend (bidirectional: many appends multiplexed by correlation id,
  * each possibly split over several requests, the last one flagged is_final).

@@ -1,4 +1,7 @@
 /**
+ * One file past 300 lines: the write checks, the index and the reads share one
+ * in-memory structure whose invariants are easier to check in one place.
+ *
  * The in-memory log: KurrentDB's transaction file, stream index and write checks,
  * reduced to what the gRPC Streams API exposes.
  *

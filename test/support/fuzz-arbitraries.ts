@@ -1,4 +1,7 @@
 /**
+ * One file past 300 lines: it is the README's input rules written out once more,
+ * independently, for the fuzz suite; split, the copy would be harder to check against it.
+ *
  * fast-check arbitraries for the fuzz suite: request bodies that are always
  * invalid (a valid body with one field made wrong, at any depth), garbage
  * bodies, adversarial strings, path segments, query strings and headers.
