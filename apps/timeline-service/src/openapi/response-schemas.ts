@@ -7,10 +7,11 @@ import { schemaRef } from './request-schemas';
 /**
  * The shapes the service answers with: their one definition on the wire.
  * Requests are derived from the DTOs' validators (request-schemas.ts); answers
- * are plain interfaces in libs/projections and the services, so their schemas
- * are written here, test/openapi.e2e-spec.ts checks real answers against them,
- * and everything else is generated from them: the client's types
- * (libs/client/generate-wire-types.ts) and the live feed's entry in
+ * are plain objects, with no class to derive them from, so their schemas are
+ * written here, test/openapi.e2e-spec.ts checks real answers against them, and
+ * everything else is generated from them: the TypeScript types of the answers,
+ * which the server and the client both use (@timeline/contracts, by
+ * libs/contracts/generate-wire-types.ts), and the live feed's entry in
  * docs/asyncapi.yaml (asyncapi-schemas.ts).
  *
  * Past 300 lines by the example bodies at the end, which the controllers and
