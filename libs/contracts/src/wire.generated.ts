@@ -467,6 +467,9 @@ message: string
  * Still 200 when degraded, so a store outage does not take every instance out of a load balancer: alert on `status`, route on the code.
  */
 export interface HealthReport {
+/**
+ * ok when nothing below is wrong; degraded when `problems` says what is.
+ */
 status: ("ok" | "degraded")
 /**
  * The last position the read model applied, or null.
@@ -480,7 +483,13 @@ head: (string | null)
  * Events the read model has yet to apply (counted up to 1000), or null when unknown.
  */
 lag: (number | null)
+/**
+ * Events the projector could not apply and set aside (never retried on their own).
+ */
 deadLetters: number
+/**
+ * unavailable when the store failed a write or a read lately and has not succeeded since.
+ */
 store: ("ok" | "unavailable")
 problems: HealthProblem[]
 }
