@@ -80,13 +80,6 @@ function dtoAccepts(type: new () => object, payload: unknown): boolean {
   }
 }
 
-/** Every 'literal' in a TypeScript union such as `code: 'a' | 'b'`, found after `anchor` in `text`. */
-function unionAfter(text: string, anchor: RegExp): string[] {
-  const match = anchor.exec(text);
-  if (!match) throw new Error(`no ${anchor} in the source: has it moved?`);
-  return [...match[1].matchAll(/'([^']+)'/g)].map((m) => m[1]).sort();
-}
-
 const sorted = (values: Iterable<string>) => [...values].sort();
 
 describe('docs/asyncapi.yaml is a valid AsyncAPI 3 document', () => {
@@ -168,8 +161,11 @@ describe('docs/asyncapi.yaml says what the code does', () => {
   });
 
   it('lists the update types of the projection', () => {
+    // The projection's EntryChange is the document's own update type (@timeline/contracts), so the
+    // compiler holds every type it returns to the document's list; here, the list holds no other.
     const projection = source(join(ROOT, 'libs/projections/src/read-model/timeline.projection.ts'));
-    const types = unionAfter(projection, /interface EntryChange \{[^}]*?type: ((?:'[a-z.]+'\s*\|?\s*)+);/);
+    const types = sorted(new Set([...projection.matchAll(/return \{[^}]*\btype: '([a-z.]+)'/g)].map((m) => m[1])));
+    expect(types.length).toBeGreaterThan(0);
     expect(sorted(raw.components.schemas.UpdatePayload.properties.type.enum)).toEqual(types);
   });
 

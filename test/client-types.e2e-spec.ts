@@ -1,9 +1,8 @@
 /**
- * The client's wire types (libs/client/src/wire.generated.ts) are generated from
- * the OpenAPI document the service serves and from docs/asyncapi.yaml: they must
- * be what those generate today, so a shape changed on the server cannot leave the
- * client's types behind. (test/client.e2e-spec.ts then checks the server's own
- * types against them.)
+ * The wire types (libs/contracts/src/wire.generated.ts), which the server's answers
+ * and the client's types are both declared with, are generated from the OpenAPI
+ * document the service serves and from docs/asyncapi.yaml: they must be what those
+ * generate today, so a shape changed in a schema cannot leave the types behind.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,8 +12,8 @@ import { REPO_ROOT, spawnTs } from './support/ts-child';
 
 jest.setTimeout(60_000);
 
-const GENERATOR = join(REPO_ROOT, 'libs', 'client', 'generate-wire-types.ts');
-const WIRE_TYPES_FILE = join(REPO_ROOT, 'libs', 'client', 'src', 'wire.generated.ts');
+const GENERATOR = join(REPO_ROOT, 'libs', 'contracts', 'generate-wire-types.ts');
+const WIRE_TYPES_FILE = join(REPO_ROOT, 'libs', 'contracts', 'src', 'wire.generated.ts');
 
 let service: RunningService;
 let dir: string;
@@ -39,7 +38,7 @@ function generate(documentFile: string): Promise<string> {
   });
 }
 
-it('libs/client/src/wire.generated.ts is what GET /docs-json and docs/asyncapi.yaml generate (run: node -r @swc-node/register libs/client/generate-wire-types.ts)', async () => {
+it('libs/contracts/src/wire.generated.ts is what GET /docs-json and docs/asyncapi.yaml generate (run: node -r @swc-node/register libs/contracts/generate-wire-types.ts)', async () => {
   const documentFile = join(dir, 'openapi.json');
   writeFileSync(documentFile, await (await fetch(`${service.url}/docs-json`)).text());
   const generated = await generate(documentFile);

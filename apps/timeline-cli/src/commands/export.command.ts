@@ -1,10 +1,10 @@
+import type { LogItem } from '@timeline/contracts';
 import { isEntryStream, timelineStream } from '@timeline/domain';
 import type { EventStore, Position, RecordedEvent } from '@timeline/event-store';
 import { toTimelineJs, type EntryView, type TimelineReadModel } from '@timeline/projections';
 import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { LogItem } from '../../../timeline-service/src/audit/audit.service';
 import { progressReporter } from '../progress';
 import { cliConfig, describeStore, estimatedEvents, EXIT, note, openReadModel, openStore, say, usageError, type ExitCode } from '../runtime';
 

@@ -1,24 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { entryStream, EntryNotFoundError, TimelineNotFoundError } from '@timeline/domain';
+import type { HistoryItem, LogItem, LogPage } from '@timeline/contracts';
 import type { EventStore, Position, RecordedEvent } from '@timeline/event-store';
 import { toTimelineJs, type EntryView, type TimelineJsDocument, TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
 import { RequestValidationError } from '../common/request-validation';
 import { EVENT_STORE } from '../store/store.tokens';
-
-export interface HistoryItem {
-  type: string;
-  revision: number;
-  position: Position;
-  recordedAt: string;
-  recordedBy: string;
-  data: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-}
-
-export interface LogItem extends Omit<HistoryItem, 'recordedBy'> {
-  id: string;
-  stream: string;
-}
 
 /** What auditors ask: the history of an entry, the raw log, and exports. */
 @Injectable()
@@ -43,7 +29,7 @@ export class AuditService {
     }));
   }
 
-  async page(after: Position | undefined, limit: number): Promise<{ items: LogItem[]; next: Position | null }> {
+  async page(after: Position | undefined, limit: number): Promise<LogPage> {
     this.assertPosition(after);
     const items = (await this.store.readAll({ after, limit })).map(logItem);
     // A full page may have more behind it; a short one is the end of the log for now.

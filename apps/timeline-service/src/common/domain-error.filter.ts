@@ -1,17 +1,8 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { ApiErrorBody } from '@timeline/contracts';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { answerFor } from './error-table';
-import type { FieldProblem } from './request-validation';
-
-export interface ErrorBody {
-  statusCode: number;
-  error: string;
-  /** Stable, machine-readable: invalid, timeline_not_found, stale_revision, ... (the codes of ERROR_TABLE) */
-  code: string;
-  message: string;
-  errors?: FieldProblem[];
-}
 
 /**
  * Errors become HTTP answers here, from the one error table (error-table.ts).
@@ -26,7 +17,7 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (answer.logged) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     const response = host.switchToHttp().getResponse<Response>();
     for (const [name, value] of Object.entries(answer.headers ?? {})) response.setHeader(name, value);
-    const body: ErrorBody = {
+    const body: ApiErrorBody = {
       statusCode: answer.status,
       error: STATUS_CODES[answer.status] ?? 'Error',
       code: answer.code,

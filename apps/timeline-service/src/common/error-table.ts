@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
-import type { FieldProblem } from './request-validation';
+import type { FieldProblem } from '@timeline/contracts';
 
 /** How the service answers one error code, over HTTP and on the live feed. */
 interface ErrorRule {

@@ -1,13 +1,8 @@
 import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import type { FieldProblem } from '@timeline/contracts';
 import { payloadProblem } from './json-body';
-
-export interface FieldProblem {
-  /** Path of the offending field, e.g. `items.0.description` or `changes.title`. */
-  field: string;
-  problems: string[];
-}
 
 /** A request that failed validation; nothing was appended. Answered from the error table (common/error-table.ts). */
 export class RequestValidationError extends Error {

@@ -10,8 +10,9 @@ import {
   type EntryDetails,
   type EntryState,
 } from '@timeline/domain';
-import type { EventStore, Position } from '@timeline/event-store';
-import { Projector, type EntryListQuery, type EntryPage, type EntryView, TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
+import type { EntryPage, EntryWritten } from '@timeline/contracts';
+import type { EventStore } from '@timeline/event-store';
+import { Projector, type EntryListQuery, type EntryView, TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
 import { handleCommand } from '../common/command-handler';
 import { newId } from '../common/ids';
 import type { CommandContext } from '../common/command-context';
@@ -23,12 +24,6 @@ import { TimelinesService } from '../timelines/timelines.service';
 import { CHANGES_DTO_OF_KIND } from './dto/correct-entry.dto';
 import { PageCache, type CachedPage } from './page-cache';
 import type { RecordEntryDto } from './dto/record-entry.dto';
-
-export interface EntryWritten {
-  entryId: string;
-  revision: number;
-  position: Position;
-}
 
 @Injectable()
 export class EntriesService {
@@ -83,7 +78,7 @@ export class EntriesService {
     return this.pages.get(JSON.stringify([query, asOf]), this.readModel.checkpoint(), () => this.list(query, asOf));
   }
 
-  list(query: EntryListQuery, asOf?: string): EntryPage & { position: Position | null; asOf?: string } {
+  list(query: EntryListQuery, asOf?: string): EntryPage {
     this.timelines.get(query.timeline); // 404 for an unknown timeline, not an empty page
     if (asOf === undefined) {
       // One synchronous read: the page and the checkpoint describe the same moment.

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Logger, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
-import type { Position } from '@timeline/event-store';
+import type { Health as HealthReport, HealthProblem } from '@timeline/contracts';
 import { Projector, TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
 import type { Response } from 'express';
 import type { AppConfig } from '../config/app-config';
@@ -9,27 +9,6 @@ import { APP_CONFIG } from '../config/app-config.module';
 import { ApiJsonResponse } from '../openapi/decorators';
 import { MonitoredEventStore } from './monitored-event-store';
 import { LAG_CAP, ProjectionStatus, type ProjectionSnapshot } from './projection-status';
-
-export interface HealthProblem {
-  code: 'store_unavailable' | 'projection_stalled' | 'dead_letters';
-  message: string;
-}
-
-export interface HealthReport {
-  /** 'ok' when nothing below is wrong; 'degraded' when `problems` says what is. */
-  status: 'ok' | 'degraded';
-  /** The last position the read model applied, or null. */
-  checkpoint: Position | null;
-  /** The last position of the log, or null when the log is empty or cannot be read now. */
-  head: Position | null;
-  /** Events in the log the read model has yet to apply (counted up to LAG_CAP), or null when unknown. */
-  lag: number | null;
-  /** Events the projector could not apply and set aside (never retried on their own). */
-  deadLetters: number;
-  /** 'unavailable' when the store failed a write or a read lately and has not succeeded since. */
-  store: 'ok' | 'unavailable';
-  problems: HealthProblem[];
-}
 
 export { LAG_CAP } from './projection-status';
 

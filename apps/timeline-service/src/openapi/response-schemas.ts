@@ -7,10 +7,11 @@ import { schemaRef } from './request-schemas';
 /**
  * The shapes the service answers with: their one definition on the wire.
  * Requests are derived from the DTOs' validators (request-schemas.ts); answers
- * are plain interfaces in libs/projections and the services, so their schemas
- * are written here, test/openapi.e2e-spec.ts checks real answers against them,
- * and everything else is generated from them: the client's types
- * (libs/client/generate-wire-types.ts) and the live feed's entry in
+ * are plain objects, with no class to derive them from, so their schemas are
+ * written here, test/openapi.e2e-spec.ts checks real answers against them, and
+ * everything else is generated from them: the TypeScript types of the answers,
+ * which the server and the client both use (@timeline/contracts, by
+ * libs/contracts/generate-wire-types.ts), and the live feed's entry in
  * docs/asyncapi.yaml (asyncapi-schemas.ts).
  *
  * Past 300 lines by the example bodies at the end, which the controllers and
@@ -233,12 +234,16 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
     description: 'Still 200 when degraded, so a store outage does not take every instance out of a load balancer: alert on `status`, route on the code.',
     required: ['status', 'checkpoint', 'head', 'lag', 'deadLetters', 'store', 'problems'],
     properties: {
-      status: { type: 'string', enum: ['ok', 'degraded'] },
+      status: { type: 'string', enum: ['ok', 'degraded'], description: 'ok when nothing below is wrong; degraded when `problems` says what is.' },
       checkpoint: { ...nullablePosition, description: 'The last position the read model applied, or null.' },
       head: { ...nullablePosition, description: 'The last position of the log, or null when the log is empty or cannot be read now.' },
       lag: { type: 'integer', minimum: 0, nullable: true, description: 'Events the read model has yet to apply (counted up to 1000), or null when unknown.' },
-      deadLetters: { type: 'integer', minimum: 0 },
-      store: { type: 'string', enum: ['ok', 'unavailable'] },
+      deadLetters: { type: 'integer', minimum: 0, description: 'Events the projector could not apply and set aside (never retried on their own).' },
+      store: {
+        type: 'string',
+        enum: ['ok', 'unavailable'],
+        description: 'unavailable when the store failed a write or a read lately and has not succeeded since.',
+      },
       problems: { type: 'array', items: schemaRef('HealthProblem') },
     },
   },

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { timelineDecider, timelineStream, TimelineNotFoundError } from '@timeline/domain';
-import type { EventStore, Position } from '@timeline/event-store';
+import type { TimelineOpened } from '@timeline/contracts';
+import type { EventStore } from '@timeline/event-store';
 import { Projector, TIMELINE_READ_MODEL, type TimelineReadModel, type TimelineView } from '@timeline/projections';
 import { handleCommand } from '../common/command-handler';
 import type { CommandContext } from '../common/command-context';
@@ -19,7 +20,7 @@ export class TimelinesService {
   /** Slugs found in the log (bounded: a slug that falls out is read again). */
   private readonly known = new LRUCache<string, true>({ max: 10_000 });
 
-  async open(slug: string, title: string, description: string, context: CommandContext): Promise<{ slug: string; position: Position }> {
+  async open(slug: string, title: string, description: string, context: CommandContext): Promise<TimelineOpened> {
     const { appended } = await handleCommand(
       this.store,
       timelineStream(slug),

@@ -1,18 +1,14 @@
-import { precisionOf, type EntryKind } from '@timeline/domain';
+import type { TimelineJsDocument } from '@timeline/contracts';
+import { precisionOf } from '@timeline/domain';
 import type { EntryView, TimelineView } from '../read-model/entry-view';
 
-/** Knight Lab TimelineJS 3 JSON: https://timeline.knightlab.com/docs/json-format.html */
-export interface TimelineJsDocument {
-  title: { text: { headline: string; text: string } };
-  events: TimelineJsEvent[];
-}
-
-export interface TimelineJsEvent {
-  start_date: { year: number; month?: number; day?: number };
-  text: { headline: string; text: string };
-  group: EntryKind;
-  unique_id: string;
-}
+/*
+ * Knight Lab TimelineJS 3 JSON: https://timeline.knightlab.com/docs/json-format.html
+ * The document's type is the API's answer (@timeline/contracts), as its schema in
+ * openapi/response-schemas.ts states it.
+ */
+export type { TimelineJsDocument };
+export type TimelineJsEvent = TimelineJsDocument['events'][number];
 
 const escape = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

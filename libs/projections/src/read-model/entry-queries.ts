@@ -1,5 +1,6 @@
 import { endOfOccurredOn, type EntryKind } from '@timeline/domain';
 import type Database from 'better-sqlite3';
+import type { EntryPage as AnsweredPage } from '@timeline/contracts';
 import type { EntryView } from './entry-view';
 
 export interface EntryListQuery {
@@ -16,10 +17,8 @@ export interface EntryListQuery {
   includeRetracted: boolean;
 }
 
-export interface EntryPage {
-  items: EntryView[];
-  nextCursor: string | null;
-}
+/** A page as the read model finds it: the API's page (@timeline/contracts) before the service adds its position. */
+export type EntryPage = Pick<AnsweredPage, 'items' | 'nextCursor'>;
 
 /** A cursor that cannot be decoded; the edge turns it into a 400 naming the field. */
 export class InvalidCursorError extends Error {

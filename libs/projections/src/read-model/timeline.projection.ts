@@ -9,15 +9,11 @@ import {
   unreachable,
 } from '@timeline/domain';
 import type { Position, RecordedEvent } from '@timeline/event-store';
+import type { LiveUpdate } from '@timeline/contracts';
 import { detailsOf, type EntryView, type TimelineView } from './entry-view';
 
-/** A change to one entry, as the live feed announces it. */
-export interface EntryChange {
-  position: string;
-  timeline: string;
-  type: 'entry.recorded' | 'entry.corrected' | 'entry.retracted';
-  entry: EntryView;
-}
+/** A change to one entry, as the live feed announces it: its `update` message (docs/asyncapi.yaml). */
+export type EntryChange = LiveUpdate;
 
 /**
  * An entry as its row stands: what the API serves, and the position of the
