@@ -1,10 +1,11 @@
-import type { LogItem } from '@timeline/contracts';
 import { isEntryStream, timelineStream } from '@timeline/domain';
 import type { EventStore, Position, RecordedEvent } from '@timeline/event-store';
 import { toTimelineJs, type EntryView, type TimelineReadModel } from '@timeline/projections';
 import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+// The HTTP log's own mapping, so an export is byte-identical to GET /events.
+import { logItem } from '../../../timeline-service/src/audit/audit.service';
 import { progressReporter } from '../progress';
 import { cliConfig, describeStore, estimatedEvents, EXIT, note, openReadModel, openStore, say, usageError, type ExitCode } from '../runtime';
 
@@ -99,10 +100,6 @@ async function exportNdjson(store: EventStore, out: NodeJS.WritableStream, timel
 }
 
 /** One line of the exported log: everything import needs (the shape of the service's NDJSON). */
-export function logItem(e: RecordedEvent): LogItem {
-  return { position: e.position, id: e.id, stream: e.stream, type: e.type, revision: e.revision, recordedAt: e.recordedAt, data: e.data, metadata: e.metadata };
-}
-
 /** The timeline's active entries in date order, as TimelineJS shows them; undefined when there is no such timeline. */
 function timelineJs(readModel: TimelineReadModel, slug: string) {
   const timeline = readModel.timeline(slug);

@@ -68,7 +68,7 @@ export class AuditService {
   }
 }
 
-/** One line of the exported log: everything needed to import it again. */
-function logItem(e: RecordedEvent): LogItem {
+/** One line of the log, everything needed to import it again: GET /events and the CLI's export write exactly this. */
+export function logItem(e: RecordedEvent): LogItem {
   return { position: e.position, id: e.id, stream: e.stream, type: e.type, revision: e.revision, recordedAt: e.recordedAt, data: e.data, metadata: e.metadata };
 }
