@@ -2,6 +2,7 @@ import type { ExampleObject, SchemaObject } from '@nestjs/swagger';
 import { ENTRY_KINDS } from '@timeline/domain';
 import { POSITION, SLUG, UUID } from '../common/validators';
 import { ERROR_TABLE } from '../common/error-table';
+import { LAG_CAP } from '../health/projection-status';
 import { schemaRef } from './request-schemas';
 
 /**
@@ -237,7 +238,7 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
       status: { type: 'string', enum: ['ok', 'degraded'], description: 'ok when nothing below is wrong; degraded when `problems` says what is.' },
       checkpoint: { ...nullablePosition, description: 'The last position the read model applied, or null.' },
       head: { ...nullablePosition, description: 'The last position of the log, or null when the log is empty or cannot be read now.' },
-      lag: { type: 'integer', minimum: 0, nullable: true, description: 'Events the read model has yet to apply (counted up to 1000), or null when unknown.' },
+      lag: { type: 'integer', minimum: 0, nullable: true, description: `Events the read model has yet to apply (counted up to ${LAG_CAP}), or null when unknown.` },
       deadLetters: { type: 'integer', minimum: 0, description: 'Events the projector could not apply and set aside (never retried on their own).' },
       store: {
         type: 'string',
