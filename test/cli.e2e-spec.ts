@@ -25,6 +25,13 @@ const B = SEED.entries[3].entryId;
 const A = SEED.entries[5].entryId;
 /** Left as recorded: the read-model tamper target. */
 const C = SEED.entries[8].entryId;
+/** A position as the log writes it: 20 digits. */
+const pos = (n: number) => String(n).padStart(20, '0');
+/** The log's head after seeding: the timeline opened, then one event per seed entry. */
+const SEEDED_HEAD = SEED.entries.length + 1;
+/** The corrections the tampered store adds after the seeds: B's revision 1, then A's revisions 1 to 3. */
+const B1 = SEEDED_HEAD + 1;
+const [A1, A2, A3] = [SEEDED_HEAD + 2, SEEDED_HEAD + 3, SEEDED_HEAD + 4];
 
 const dirs: string[] = [];
 const dir = (name: string) => {
@@ -86,7 +93,7 @@ describe('timeline CLI on the seeds', () => {
     expect(first.stdout).toContain(`recorded ${SEED.entries.length + 1} events`);
     expect(first.stdout).toContain(`opened timeline-${SLUG}`);
     const head = await headOf(seeded);
-    expect(head).toBe(String(SEED.entries.length + 1).padStart(20, '0'));
+    expect(head).toBe(pos(SEEDED_HEAD));
 
     const second = await cli(seeded, 'seed');
     expectExit(second, 0);
@@ -199,7 +206,7 @@ describe('timeline CLI on the seeds', () => {
 /**
  * Tampering with the files directly. The store: seeds, then corrections through
  * the real service, so that streams have several events:
- * entry B: revisions 0, 1 (position 21); entry A: revisions 0, 1, 2, 3 (positions 22 to 24, the head).
+ * entry B: revisions 0, 1 (position B1); entry A: revisions 0, 1, 2, 3 (positions A1 to A3, A3 the head).
  */
 describe('timeline verify on a tampered store', () => {
   let prepared: string;
@@ -224,7 +231,7 @@ describe('timeline verify on a tampered store', () => {
     } finally {
       await service.stop({ removeData: false });
     }
-    expect(await headOf(prepared)).toBe('00000000000000000024');
+    expect(await headOf(prepared)).toBe(pos(A3));
   }, 60_000);
 
   const verifyCopy = async (name: string, edit: (db: Database.Database) => void) => {
@@ -243,8 +250,8 @@ describe('timeline verify on a tampered store', () => {
       expect(changed.changes).toBe(1);
     });
     expectExit(run, 1);
-    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 1 at position 0+22: content does not match its hash`, 'm'));
-    expect(run.stdout).toMatch(new RegExp(`^verify: FAILED: .*the first: entry-${A} revision 1 at position 0+22$`, 'm'));
+    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 1 at position ${pos(A1)}: content does not match its hash`, 'm'));
+    expect(run.stdout).toMatch(new RegExp(`^verify: FAILED: .*the first: entry-${A} revision 1 at position ${pos(A1)}$`, 'm'));
   }, 30_000);
 
   it("a byte changed in a stream's last event", async () => {
@@ -253,7 +260,7 @@ describe('timeline verify on a tampered store', () => {
       expect(changed.changes).toBe(1);
     });
     expectExit(run, 1);
-    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 3 at position 0+24: content does not match its hash`, 'm'));
+    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 3 at position ${pos(A3)}: content does not match its hash`, 'm'));
   }, 30_000);
 
   it('an event deleted in the middle of a stream', async () => {
@@ -261,19 +268,19 @@ describe('timeline verify on a tampered store', () => {
       expect(db.prepare('DELETE FROM events WHERE stream = ? AND revision = 1').run(`entry-${A}`).changes).toBe(1);
     });
     expectExit(run, 1);
-    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 2 at position 0+23: revision 1 is missing`, 'm'));
-    expect(run.stdout).toMatch(/positions 22 to 22 are missing from the log/);
+    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 2 at position ${pos(A2)}: revision 1 is missing`, 'm'));
+    expect(run.stdout).toContain(`positions ${A1} to ${A1} are missing from the log`);
   }, 30_000);
 
   it("a stream's last event deleted (the log goes on after it)", async () => {
     const run = await verifyCopy('delete-last', (db) => {
-      expect(position(db, B, 1)).toBe(21);
+      expect(position(db, B, 1)).toBe(B1);
       expect(db.prepare('DELETE FROM events WHERE stream = ? AND revision = 1').run(`entry-${B}`).changes).toBe(1);
     });
     expectExit(run, 1);
     // No chain link follows it: the gap in the positions gives it away, and the read model names it.
-    expect(run.stdout).toMatch(/positions 21 to 21 are missing from the log: events were deleted/);
-    expect(run.stdout).toMatch(new RegExp(`^  entry-${B} revision 1 at position 0+21: the read model shows revision 1 .*the log only reaches revision 0`, 'm'));
+    expect(run.stdout).toContain(`positions ${B1} to ${B1} are missing from the log: events were deleted`);
+    expect(run.stdout).toMatch(new RegExp(`^  entry-${B} revision 1 at position ${pos(B1)}: the read model shows revision 1 .*the log only reaches revision 0`, 'm'));
   }, 30_000);
 
   it("the log's very last event deleted: the read model is ahead of the log and names it", async () => {
@@ -281,9 +288,9 @@ describe('timeline verify on a tampered store', () => {
       expect(db.prepare('DELETE FROM events WHERE stream = ? AND revision = 3').run(`entry-${A}`).changes).toBe(1);
     });
     expectExit(run, 1);
-    expect(run.stdout).toContain('hash chains: 23 events in 20 streams, all intact');
-    expect(run.stdout).toContain('the read model is ahead of the log (checkpoint 00000000000000000024, head 00000000000000000023)');
-    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 3 at position 0+24: the read model shows revision 3`, 'm'));
+    expect(run.stdout).toContain(`hash chains: ${A2} events in ${SEEDED_HEAD} streams, all intact`);
+    expect(run.stdout).toContain(`the read model is ahead of the log (checkpoint ${pos(A3)}, head ${pos(A2)})`);
+    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 3 at position ${pos(A3)}: the read model shows revision 3`, 'm'));
   }, 30_000);
 
   it('two events of a stream swapped', async () => {
@@ -298,9 +305,9 @@ describe('timeline verify on a tampered store', () => {
     });
     expectExit(run, 1);
     // Log order now reads revisions 0, 2, 1, 3 for this stream; the first break is named first.
-    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 2 at position 0+22: revision 1 is missing`, 'm'));
-    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 1 at position 0+23: revision 1 comes after revision 2`, 'm'));
-    expect(run.stdout.indexOf(`revision 2 at position 00000000000000000022`)).toBeLessThan(run.stdout.indexOf(`revision 1 at position 00000000000000000023`));
+    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 2 at position ${pos(A1)}: revision 1 is missing`, 'm'));
+    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 1 at position ${pos(A2)}: revision 1 comes after revision 2`, 'm'));
+    expect(run.stdout.indexOf(`revision 2 at position ${pos(A1)}`)).toBeLessThan(run.stdout.indexOf(`revision 1 at position ${pos(A2)}`));
   }, 30_000);
 
   it("two events' contents swapped (type, data and metadata)", async () => {
@@ -318,7 +325,7 @@ describe('timeline verify on a tampered store', () => {
       })();
     });
     expectExit(run, 1);
-    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 1 at position 0+22: prevHash does not match the hash of revision 0`, 'm'));
+    expect(run.stdout).toMatch(new RegExp(`^  entry-${A} revision 1 at position ${pos(A1)}: prevHash does not match the hash of revision 0`, 'm'));
   }, 30_000);
 
   /** A copy of the prepared store whose read model has one entry's title changed. */
@@ -344,7 +351,7 @@ describe('timeline verify on a tampered store', () => {
     const replayed = capture(run, /replayed digest: +([0-9a-f]{64})/);
     expect(stored).not.toBe(replayed);
     expect(run.stdout).toContain("digest mismatch: the read model is at the log's head");
-    expect(run.stdout).toMatch(new RegExp(`^  entry-${C} revision 0 at position 0+10: the read model's entry differs from the log's replay in title`, 'm'));
+    expect(run.stdout).toMatch(new RegExp(`^  entry-${C} revision 0 at position ${pos(10)}: the read model's entry differs from the log's replay in title`, 'm'));
   }, 30_000);
 
   it('rebuild over a changed read model that was at the head: digest mismatch, exit 1', async () => {
@@ -364,13 +371,13 @@ describe('timeline verify on a tampered store', () => {
     const run = await cli(copyDir, 'verify');
     expectExit(run, 1);
     expect(run.stdout).toContain('all intact');
-    expect(run.stdout).toContain('the read model is behind the log (checkpoint 00000000000000000020, head 00000000000000000024); up to its checkpoint it matches the log');
+    expect(run.stdout).toContain(`the read model is behind the log (checkpoint ${pos(SEEDED_HEAD)}, head ${pos(A3)}); up to its checkpoint it matches the log`);
     expect(capture(run, /stored digest: +([0-9a-f]{64})/)).not.toBe(capture(run, /replayed digest: +([0-9a-f]{64})/));
 
     // rebuild says so too, and is not a failure.
     const rebuilt = await cli(copyDir, 'rebuild');
     expectExit(rebuilt, 0);
-    expect(rebuilt.stdout).toContain("the read model is not at the log's head (checkpoint 00000000000000000020, head 00000000000000000024)");
+    expect(rebuilt.stdout).toContain(`the read model is not at the log's head (checkpoint ${pos(SEEDED_HEAD)}, head ${pos(A3)})`);
     expect(rebuilt.stdout).toContain('digests equal: no, as expected');
   }, 30_000);
 });
