@@ -6,7 +6,8 @@
  * its own writes straight away: there are no sleeps anywhere.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startService, useService, type RunningService } from './support/service';
 import {
@@ -791,5 +792,30 @@ describe('seeds', () => {
     expect((await timelineOf(api, 'japan-ukraine-support')).entryCount).toBe(seed.entries.length);
     expect((await api.get('/health')).body).toEqual(health);
     expect(await entriesOf(api, 'japan-ukraine-support', '?limit=500&includeRetracted=true')).toEqual(listed);
+  });
+
+  it('a data dir seeded from an earlier version of the file still starts: a changed entry is left as recorded, the new ones are added', async () => {
+    // The earlier file: the first entry worded otherwise, the last one not there yet.
+    const earlierDir = mkdtempSync(join(tmpdir(), 'timeline-seeds-'));
+    const earlier = JSON.parse(readFileSync(join(__dirname, '..', 'seeds', 'japan-ukraine-support.json'), 'utf8')) as {
+      entries: Array<{ entryId: string; title: string }>;
+    };
+    const changed = earlier.entries[0];
+    changed.title = `${changed.title} (earlier wording)`;
+    const added = earlier.entries.pop()!;
+    writeFileSync(join(earlierDir, 'japan-ukraine-support.json'), JSON.stringify(earlier));
+    await service?.stop();
+    service = await startService({ SEED_ON_START: 'true', SEED_DIR: earlierDir });
+    const dataDir = service.dataDir;
+    await service.stop({ removeData: false });
+
+    service = await startService({ SEED_ON_START: 'true' }, dataDir);
+    const api = apiAt(service.url);
+    expect((await timelineOf(api, 'japan-ukraine-support')).entryCount).toBe(seed.entries.length);
+    expect((await api.get(`/entries/${changed.entryId}`)).body).toMatchObject({ title: changed.title, revision: 0 });
+    expect((await api.get(`/entries/${added.entryId}`)).status).toBe(200);
+    const health = (await api.get('/health')).body;
+    expect(health.checkpoint).toBe(health.head);
+    rmSync(earlierDir, { recursive: true, force: true });
   });
 });

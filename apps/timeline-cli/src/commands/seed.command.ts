@@ -45,6 +45,9 @@ export async function seedCommand(env: NodeJS.ProcessEnv = process.env): Promise
     const recorded = await eventsAfter(store, before);
 
     say(`seed files hold ${seeded.entries} entries; ${seeded.timelines} timeline${seeded.timelines === 1 ? '' : 's'} opened now`);
+    if (seeded.leftAsRecorded > 0) {
+      say(`${seeded.leftAsRecorded} seed entries differ from what an earlier seed file recorded: left as recorded (see the warnings above)`);
+    }
     if (recorded.length === 0) {
       say(`recorded nothing: everything in the seeds is already in the log (head ${before ?? 'none'})`);
     } else {

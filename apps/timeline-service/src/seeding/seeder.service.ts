@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { TimelineAlreadyExistsError } from '@timeline/domain';
+import { EntryIdConflictError, TimelineAlreadyExistsError } from '@timeline/domain';
 import { StoreUnavailableError } from '@timeline/event-store';
 import type { AppConfig } from '../config/app-config';
 import type { CommandContext } from '../common/command-context';
@@ -19,6 +19,12 @@ const RETRY_MS = 5_000;
  * event store is unavailable at start (KurrentDB not up yet), the service
  * starts anyway, serving what its read model has, and seeds once the store
  * answers, instead of exiting.
+ *
+ * A seed entry whose id the log already holds with other content was recorded
+ * from an earlier version of the seed file: the log is the record, so it is left
+ * as it is (with a warning saying how to bring it up to date) and seeding goes
+ * on. Refusing would stop every start of a data dir seeded before the file was
+ * corrected.
  */
 @Injectable()
 export class SeederService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -49,11 +55,12 @@ export class SeederService implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  async seed(): Promise<{ timelines: number; entries: number }> {
+  async seed(): Promise<{ timelines: number; entries: number; leftAsRecorded: number }> {
     const context: CommandContext = { recordedBy: 'seed', correlationId: 'seed', causationId: null };
     const pipe = new RecordEntryPipe();
     let timelines = 0;
     let entries = 0;
+    let leftAsRecorded = 0;
     for (const { file, seed } of readSeedFiles(this.config.seedDir)) {
       const { slug, title, description } = seed.timeline;
       try {
@@ -63,11 +70,20 @@ export class SeederService implements OnApplicationBootstrap, OnApplicationShutd
         if (!(error instanceof TimelineAlreadyExistsError)) throw error;
       }
       for (const body of seed.entries) {
-        await this.entries.record(slug, pipe.transform(body), context);
-        entries++;
+        try {
+          await this.entries.record(slug, pipe.transform(body), context);
+          entries++;
+        } catch (error) {
+          if (!(error instanceof EntryIdConflictError)) throw error;
+          leftAsRecorded++;
+          this.logger.warn(
+            `${file}: entry ${String(body.entryId)} was recorded from an earlier version of the seed and differs from it; ` +
+              `left as recorded (correct it with PATCH /entries/${String(body.entryId)} to bring it up to date)`,
+          );
+        }
       }
       this.logger.log(`${file}: timeline '${slug}' with ${seed.entries.length} entries in place`);
     }
-    return { timelines, entries };
+    return { timelines, entries, leftAsRecorded };
   }
 }
