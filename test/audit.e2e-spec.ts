@@ -534,11 +534,20 @@ describe('GET /timelines/:slug/export?format=timelinejs', () => {
     for (const event of events) expect(event.text.text).not.toMatch(/<(?!\/?p>)/);
   });
 
-  it('exports an empty events list for a timeline without entries', async () => {
+  it('exports one event, the opening, for a timeline without entries (TimelineJS refuses no events), and drops it with the first entry', async () => {
     const slug = await openTimeline(api(), 'export-empty', 'Empty');
+    const { openedAt } = (await api().get(`/timelines/${slug}`)).body as { openedAt: string };
+    const [year, month, day] = openedAt.slice(0, 10).split('-').map(Number);
     const reply = await api().get(`/timelines/${slug}/export?format=timelinejs`);
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ title: { text: { headline: 'Empty', text: '' } }, events: [] });
+    expect(reply.body).toEqual({
+      title: { text: { headline: 'Empty', text: '' } },
+      events: [{ start_date: { year, month, day }, text: { headline: 'Timeline opened', text: '<p>Nothing recorded yet.</p>' }, unique_id: 'opened' }],
+    });
+
+    const first = await recordEntry(api(), slug, delivery({ occurredOn: '2022-03' }));
+    const events = (await api().get(`/timelines/${slug}/export?format=timelinejs`)).body.events as Array<{ unique_id: string }>;
+    expect(events.map((e) => e.unique_id)).toEqual([first.entryId]);
   });
 
   it.each([

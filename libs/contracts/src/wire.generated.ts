@@ -435,15 +435,18 @@ items: LogItem[]
 next: (string | null)
 }
 /**
- * Knight Lab TimelineJS JSON, ready to embed; `text` values are HTML-escaped.
+ * Knight Lab TimelineJS JSON, ready to embed; `text` values are HTML-escaped. TimelineJS makes the title slide optional; this export always has one, made of the timeline’s title and description.
  */
 export interface TimelineJsDocument {
 title: {
 text: TimelineJsText
 }
+/**
+ * One event per active entry, in date order; a timeline without entries has one event instead, its opening (`unique_id` "opened", no `group`).
+ */
 events: {
 /**
- * At the entry's own precision: a month-only date has no day.
+ * At the entry's own precision: a month-only date has no day. The opening event: the UTC day of openedAt.
  */
 start_date: {
 year: number
@@ -451,7 +454,13 @@ month?: number
 day?: number
 }
 text: TimelineJsText
-group: ("announcement" | "signing" | "delivery")
+/**
+ * The entry's kind; absent on the opening event.
+ */
+group?: ("announcement" | "signing" | "delivery")
+/**
+ * The entryId; "opened" for the opening event.
+ */
 unique_id: string
 }[]
 }

@@ -196,25 +196,30 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
   },
   TimelineJsDocument: {
     type: 'object',
-    description: 'Knight Lab TimelineJS JSON, ready to embed; `text` values are HTML-escaped.',
+    description:
+      'Knight Lab TimelineJS JSON, ready to embed; `text` values are HTML-escaped. TimelineJS makes the title slide optional; ' +
+      'this export always has one, made of the timeline’s title and description.',
     required: ['title', 'events'],
     properties: {
       title: { type: 'object', required: ['text'], properties: { text: schemaRef('TimelineJsText') } },
       events: {
         type: 'array',
+        // TimelineJS refuses a document without events ("Timeline configuration has no events").
+        minItems: 1,
+        description: 'One event per active entry, in date order; a timeline without entries has one event instead, its opening (`unique_id` "opened", no `group`).',
         items: {
           type: 'object',
-          required: ['start_date', 'text', 'group', 'unique_id'],
+          required: ['start_date', 'text', 'unique_id'],
           properties: {
             start_date: {
               type: 'object',
-              description: "At the entry's own precision: a month-only date has no day.",
+              description: "At the entry's own precision: a month-only date has no day. The opening event: the UTC day of openedAt.",
               required: ['year'],
               properties: { year: { type: 'integer' }, month: { type: 'integer', minimum: 1, maximum: 12 }, day: { type: 'integer', minimum: 1, maximum: 31 } },
             },
             text: schemaRef('TimelineJsText'),
-            group: { type: 'string', enum: [...ENTRY_KINDS] },
-            unique_id: uuid,
+            group: { type: 'string', enum: [...ENTRY_KINDS], description: "The entry's kind; absent on the opening event." },
+            unique_id: { type: 'string', description: 'The entryId; "opened" for the opening event.', pattern: `${UUID.source}|^opened$` },
           },
         },
       },
