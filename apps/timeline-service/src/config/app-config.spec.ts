@@ -25,6 +25,20 @@ describe('configuration', () => {
     expect(message({ API_KEYS: 'a:reader:0123456789abcdef,a:editor:0123456789abcdeg' })).toMatch(/'a' is used twice/);
     expect(message({ PORT: 'eighty' })).toMatch(/PORT/);
     expect(message({ CORS_ORIGINS: 'newsroom' })).toMatch(/CORS_ORIGINS/);
+    // Each would change or end the frame-ancestors directive it is written into.
+    for (const bad of ['news.example', 'https://news.example/article', "https://a.example; script-src 'unsafe-inline'", "'none'", 'https://a.example https://b.example']) {
+      expect(message({ EMBED_ORIGINS: bad })).toMatch(/EMBED_ORIGINS must be \* or a comma-separated list of origins/);
+    }
+  });
+
+  it('reads EMBED_ORIGINS as * or a list of origins, none when unset', () => {
+    expect(loadConfig({}).embedOrigins).toEqual([]);
+    expect(loadConfig({ EMBED_ORIGINS: '*' }).embedOrigins).toBe('*');
+    expect(loadConfig({ EMBED_ORIGINS: 'https://news.example,http://localhost:8080,https://*.cms.example' }).embedOrigins).toEqual([
+      'https://news.example',
+      'http://localhost:8080',
+      'https://*.cms.example',
+    ]);
   });
 
   it('reads keys from API_KEYS_FILE, one per line, with comments', () => {

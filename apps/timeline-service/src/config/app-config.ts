@@ -67,6 +67,13 @@ export class Environment {
   })
   CORS_ORIGINS?: string;
 
+  // Origins only (scheme, host, port: what frame-ancestors compares), a subdomain wildcard allowed;
+  // nothing that could end the CSP directive (';', quotes, spaces).
+  @IsOptional() @Matches(/^(\*|https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?(,https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?)*)$/i, {
+    message: 'EMBED_ORIGINS must be * or a comma-separated list of origins such as https://news.example,https://*.cms.example (no paths)',
+  })
+  EMBED_ORIGINS?: string;
+
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
   RATE_LIMIT_WRITES_PER_MINUTE?: number;
 
@@ -108,6 +115,8 @@ export interface AppConfig {
   production: boolean;
   /** Origins allowed by CORS: '*', a list, or none (same origin only). */
   corsOrigins: '*' | string[];
+  /** Sites that may show GET /timelines/:slug/embed in a frame, besides the service itself: '*', a list, or none. */
+  embedOrigins: '*' | string[];
   rateLimitWritesPerMinute: number;
   rateLimitSubscribesPerMinute: number;
   /** Pino's level for the service's logs (LOG_LEVEL). */
@@ -175,7 +184,8 @@ export function configFrom(values: Environment, { tty = process.stdout.isTTY ===
     apiKeys,
     publicReads: values.PUBLIC_READS ?? true,
     production,
-    corsOrigins: values.CORS_ORIGINS === '*' ? '*' : (values.CORS_ORIGINS?.split(',') ?? []),
+    corsOrigins: origins(values.CORS_ORIGINS),
+    embedOrigins: origins(values.EMBED_ORIGINS),
     rateLimitWritesPerMinute: values.RATE_LIMIT_WRITES_PER_MINUTE ?? 600,
     rateLimitSubscribesPerMinute: values.RATE_LIMIT_SUBSCRIBES_PER_MINUTE ?? 120,
     logLevel: values.LOG_LEVEL ?? 'info',
@@ -202,6 +212,7 @@ const KEYS = [
   'PUBLIC_READS',
   'NODE_ENV',
   'CORS_ORIGINS',
+  'EMBED_ORIGINS',
   'RATE_LIMIT_WRITES_PER_MINUTE',
   'RATE_LIMIT_SUBSCRIBES_PER_MINUTE',
   'LOG_LEVEL',
@@ -209,6 +220,10 @@ const KEYS = [
   'METRICS_PUBLIC',
   'READY_MAX_LAG',
 ];
+
+function origins(value: string | undefined): '*' | string[] {
+  return value === '*' ? '*' : (value?.split(',') ?? []);
+}
 
 function readKeysFile(file: string): string {
   try {

@@ -3,7 +3,13 @@ import type { TimelineView } from '@timeline/projections';
 const escape = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-const layout = (title: string, body: string, scripts = ''): string => `<!doctype html>
+interface LayoutOptions {
+  scripts?: string;
+  /** The embed's page: its own stylesheet over live.css, light or dark as the reader's system. */
+  embed?: boolean;
+}
+
+const layout = (title: string, body: string, { scripts = '', embed = false }: LayoutOptions = {}): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -11,13 +17,25 @@ const layout = (title: string, body: string, scripts = ''): string => `<!doctype
 <title>${escape(title)}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/live/assets/live.css">
-</head>
-<body>
+${embed ? '<meta name="color-scheme" content="light dark">\n<link rel="stylesheet" href="/live/assets/embed.css">\n' : ''}</head>
+<body${embed ? ' class="embed"' : ''}>
 ${body}
 ${scripts}
 </body>
 </html>
 `;
+
+// An ES module: it imports @timeline/client from /live/assets/client/, which imports
+// socket.io-client from the socket.io server's own ESM build (see libs/client/README.md).
+const LIVE_SCRIPT = `<script type="module" src="/live/assets/live.js"></script>`;
+
+// What live.js fills and keeps current: the connection status, the banner of held updates, the entries.
+const liveParts = (timeline: TimelineView): string => `<div class="banner-slot">
+  <button type="button" id="new-updates" class="new-updates" hidden aria-live="polite"></button>
+</div>
+<main id="timeline" class="timeline" data-slug="${escape(timeline.slug)}" aria-busy="true"></main>`;
+
+const connection = `<p class="connection" id="connection" role="status" aria-live="polite">Connecting…</p>`;
 
 /** The newsroom live page for one timeline; live.js fills it and keeps it current. */
 export function livePage(timeline: TimelineView): string {
@@ -27,15 +45,23 @@ export function livePage(timeline: TimelineView): string {
   <p class="eyebrow"><a href="/">All timelines</a></p>
   <h1>${escape(timeline.title)}</h1>
   ${timeline.description ? `<p class="standfirst">${escape(timeline.description)}</p>` : ''}
-  <p class="connection" id="connection" role="status" aria-live="polite">Connecting…</p>
+  ${connection}
 </header>
-<div class="banner-slot">
-  <button type="button" id="new-updates" class="new-updates" hidden aria-live="polite"></button>
-</div>
-<main id="timeline" class="timeline" data-slug="${escape(timeline.slug)}" aria-busy="true"></main>`,
-    // An ES module: it imports @timeline/client from /live/assets/client/, which imports
-    // socket.io-client from the socket.io server's own ESM build (see libs/client/README.md).
-    `<script type="module" src="/live/assets/live.js"></script>`,
+${liveParts(timeline)}`,
+    { scripts: LIVE_SCRIPT },
+  );
+}
+
+/** The live page, compact, for an <iframe> in an article: the same live.js, no navigation. */
+export function embedPage(timeline: TimelineView): string {
+  return layout(
+    `${timeline.title} — live`,
+    `<header class="embed-head">
+  <h1>${escape(timeline.title)}</h1>
+  ${connection}
+</header>
+${liveParts(timeline)}`,
+    { scripts: LIVE_SCRIPT, embed: true },
   );
 }
 
@@ -55,6 +81,8 @@ export function indexPage(timelines: TimelineView[]): string {
   );
 }
 
-export function notFoundPage(slug: string): string {
-  return layout('Not found', `<main class="index"><h1>No timeline '${escape(slug)}'</h1><p><a href="/">All timelines</a></p></main>`);
+/** The 404 page of a live page, or of an embed (no link out of the article's frame). */
+export function notFoundPage(slug: string, { embed = false } = {}): string {
+  const heading = `<h1>No timeline '${escape(slug)}'</h1>`;
+  return layout('Not found', `<main class="index">${heading}${embed ? '' : '<p><a href="/">All timelines</a></p>'}</main>`, { embed });
 }
