@@ -84,7 +84,8 @@ export interface TimelineJs {
   events: Array<{
     start_date: { year: number; month?: number; day?: number };
     text: { headline: string; text: string };
-    group: string;
+    /** The entry's kind; absent on the one event of a timeline without entries, its opening. */
+    group?: string;
     unique_id: string;
   }>;
 }
