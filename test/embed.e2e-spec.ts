@@ -137,6 +137,29 @@ describe('in an article on a site EMBED_ORIGINS lists', () => {
     expect(await frame.locator('#timeline').getAttribute('data-position')).toBe(breaking.position);
   });
 
+  it('resumes like the live page: after a lost connection, what it missed, without reloading the timeline', async () => {
+    let snapshots = 0;
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === `/timelines/${slug}/entries`) snapshots += 1;
+    });
+    // Chromium's offline emulation drops the frame's WebSocket at once (see live-page.e2e-spec.ts).
+    await page.context().setOffline(true);
+    try {
+      await frame.locator('#connection[data-state="reconnecting"]').waitFor();
+      const missed = await recordEntry(api, slug, announcement({ occurredOn: '2024-07-03', title: 'Recorded while the reader was offline' }));
+      await page.context().setOffline(false);
+      await frame.locator(`#entry-${missed.entryId}`).waitFor({ state: 'attached' });
+      await frame.locator('#connection[data-state="live"]').waitFor();
+      expect(await frame.locator('#timeline').getAttribute('data-position')).toBe(missed.position);
+      expect(snapshots).toBe(0);
+    } finally {
+      await page.context().setOffline(false);
+    }
+    // Chromium logs the reconnection attempts that failed while offline, when socket.io made any; nothing else.
+    const unexpected = errors.splice(0).filter((error) => !/ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/.test(error));
+    expect(unexpected).toEqual([]);
+  });
+
   it(`fits a ${FRAME_WIDTH} px column: nothing wider than the frame`, async () => {
     const { scrollWidth, clientWidth } = await frame.evaluate(() => ({
       scrollWidth: document.documentElement.scrollWidth,
