@@ -20,7 +20,9 @@ ndjson      the log itself, one event per line, in log order:
             With --timeline: only that timeline's events (its timeline-<slug>
             stream and the streams of its entries).
 timelinejs  a Knight Lab TimelineJS document of one timeline (--timeline is
-            required), from the read model: its active entries in date order.
+            required), from the read model: its active entries in date order
+            (none yet: one event, the timeline's opening, as TimelineJS
+            refuses a document without events).
 
 Writes to --out (created when complete, never half-written) or to stdout.
 Exit status: 0 when written; 2 on bad options, an unknown timeline, or a
