@@ -1,6 +1,7 @@
 import type { TimelineJsDocument } from '@timeline/contracts';
 import { precisionOf } from '@timeline/domain';
 import type { EntryView, TimelineView } from '../read-model/entry-view';
+import { escapeHtml as escape } from './html';
 
 /*
  * Knight Lab TimelineJS 3 JSON: https://timeline.knightlab.com/docs/json-format.html
@@ -9,9 +10,6 @@ import type { EntryView, TimelineView } from '../read-model/entry-view';
  */
 export type { TimelineJsDocument };
 export type TimelineJsEvent = TimelineJsDocument['events'][number];
-
-const escape = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
  * A timeline as TimelineJS embeds it: one event per entry, dated at the
