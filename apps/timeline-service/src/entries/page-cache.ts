@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { etagOfBytes } from '../common/etag.interceptor';
 
 /** A response body serialized once, with the entity tag of its bytes. */
 export interface CachedPage {
@@ -37,7 +37,7 @@ export class PageCache {
     let page = this.pages.get(key);
     if (!page) {
       const body = JSON.stringify(render());
-      page = { body, etag: `W/"${createHash('sha1').update(body).digest('base64url')}"` };
+      page = { body, etag: etagOfBytes(body) };
       this.pages.set(key, page);
     }
     return page;
