@@ -14,6 +14,13 @@ import { escapeHtml } from './html';
 
 export const GENERATOR = 'timeline-service';
 
+/**
+ * What XML 1.0 cannot carry even escaped (control characters but tab and
+ * newlines, lone surrogates, U+FFFE/U+FFFF), which the API accepts in text.
+ * No markup contains them, so they are replaced in the whole document.
+ */
+const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
 /** A timeline's newest entries as an Atom feed, in the order given (newest first). */
 export function toAtomFeed(timeline: TimelineView, entries: readonly EntryView[], links: FeedLinks): string {
   const feed = new Feed({
@@ -39,5 +46,5 @@ export function toAtomFeed(timeline: TimelineView, entries: readonly EntryView[]
       category: item.tags.map((term) => ({ term })),
     });
   }
-  return feed.atom1();
+  return feed.atom1().replace(NOT_XML, '\uFFFD');
 }
