@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { TimelineNotFoundError } from '@timeline/domain';
-import { TIMELINE_READ_MODEL, toAtomFeed, toJsonFeed, type FeedLinks, type TimelineReadModel } from '@timeline/projections';
+import { TIMELINE_READ_MODEL, toAtomFeed, toJsonFeed, type EntryView, type FeedLinks, type TimelineReadModel, type TimelineView } from '@timeline/projections';
 import type { Request } from 'express';
 import { Requires } from '../auth/access';
 import { Tagged } from '../common/etag.interceptor';
@@ -45,7 +45,7 @@ export class FeedsController {
   @ApiSlugParam()
   @ApiFeedResponses(ATOM_TYPE, 'An Atom 1.0 feed (RFC 4287).')
   atom(@Param('slug', SlugParam) slug: string, @Req() request: Request) {
-    return this.answer(slug, request, ATOM_TYPE, (timeline, entries, links) => toAtomFeed(timeline, entries, links));
+    return this.answer(slug, request, ATOM_TYPE, toAtomFeed);
   }
 
   @Get('feed.json')
@@ -61,7 +61,7 @@ export class FeedsController {
     slug: string,
     request: Request,
     contentType: string,
-    render: (...args: Parameters<typeof toAtomFeed>) => string,
+    render: (timeline: TimelineView, entries: EntryView[], links: FeedLinks) => string,
   ): Tagged<string> {
     const timeline = this.readModel.timeline(slug);
     if (!timeline) throw new TimelineNotFoundError(slug);
