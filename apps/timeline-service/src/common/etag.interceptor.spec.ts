@@ -25,7 +25,7 @@ describe('ETagInterceptor', () => {
   });
 
   it('sends a document with the tag of its bytes, its type, Last-Modified as an HTTP date and Cache-Control', async () => {
-    const { body, headers } = answered(Tagged.document('<feed/>', 'application/atom+xml', { lastModified: '2024-06-13T14:05:00.250Z', cacheControl: 'public, max-age=60' }));
+    const { body, headers } = answered(Tagged.document({ body: '<feed/>', etag: etagOfBytes('<feed/>') }, 'application/atom+xml', { lastModified: '2024-06-13T14:05:00.250Z', cacheControl: 'public, max-age=60' }));
     expect(await body).toBe('<feed/>');
     expect(Object.fromEntries(headers)).toEqual({
       ETag: etagOfBytes('<feed/>'),

@@ -34,9 +34,9 @@ export class Tagged<T = unknown> {
     return new Tagged(text, etag, 'application/json');
   }
 
-  /** A document serialized once (a feed), tagged by its bytes, with its content type and caching headers. */
-  static document(text: string, contentType: string, headers: DocumentHeaders): Tagged<string> {
-    return new Tagged(text, etagOfBytes(text), contentType, headers);
+  /** A document serialized once (a feed) with the tag of its bytes (etagOfBytes), its content type and caching headers. */
+  static document(document: { body: string; etag: string }, contentType: string, headers: DocumentHeaders): Tagged<string> {
+    return new Tagged(document.body, document.etag, contentType, headers);
   }
 }
 

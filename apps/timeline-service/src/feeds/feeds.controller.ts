@@ -6,6 +6,7 @@ import type { Request } from 'express';
 import { Requires } from '../auth/access';
 import { Tagged } from '../common/etag.interceptor';
 import { SlugParam } from '../common/route-params';
+import { PageCache } from '../entries/page-cache';
 import { APP_CONFIG } from '../config/app-config.module';
 import type { AppConfig } from '../config/app-config';
 import { ApiFeedResponses, ApiSlugParam } from '../openapi/decorators';
@@ -34,6 +35,13 @@ const FEED_DESCRIPTION =
 @ApiTags('feeds')
 @Controller('timelines/:slug')
 export class FeedsController {
+  /**
+   * Each feed rendered once per read-model checkpoint, like entry pages: readers
+   * poll far more often than editors write, and a 304 still needs the ETag of
+   * the bytes. A feed is up to ~150 KB: at most 200 are kept.
+   */
+  private readonly feeds = new PageCache<string>(200, (text) => text);
+
   constructor(
     @Inject(TIMELINE_READ_MODEL) private readonly readModel: TimelineReadModel,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -63,11 +71,16 @@ export class FeedsController {
     contentType: string,
     render: (timeline: TimelineView, entries: EntryView[], links: FeedLinks) => string,
   ): Tagged<string> {
+    const checkpoint = this.readModel.checkpoint();
     const timeline = this.readModel.timeline(slug);
     if (!timeline) throw new TimelineNotFoundError(slug);
-    const entries = this.readModel.latestEntries(slug, FEED_MAX_ENTRIES);
+    const links = this.links(slug, request);
+    // The links are part of the bytes: without PUBLIC_BASE_URL, each Host has its own copy.
+    const feed = this.feeds.get(JSON.stringify([contentType, slug, links.home]), checkpoint, () =>
+      render(timeline, this.readModel.latestEntries(slug, FEED_MAX_ENTRIES), links),
+    );
     // The timeline's updatedAt moves with every change to it or its entries, so it is the feed's Last-Modified.
-    return Tagged.document(render(timeline, entries, this.links(slug, request)), contentType, {
+    return Tagged.document(feed, contentType, {
       lastModified: timeline.updatedAt,
       cacheControl: cacheControl(this.config.publicReads),
     });
