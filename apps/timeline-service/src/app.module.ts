@@ -4,6 +4,7 @@ import { AuthModule } from './auth/auth.module';
 import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { EntriesModule } from './entries/entries.module';
+import { FeedsModule } from './feeds/feeds.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
 import { LoggingModule, type LoggingOptions } from './logging/logging.module';
@@ -34,6 +35,7 @@ export class AppModule {
         SeedingModule,
         LiveModule,
         AuditModule,
+        FeedsModule,
       ],
     };
   }

@@ -6,3 +6,6 @@ export { InvalidCursorError, type EntryListQuery, type EntryPage } from './read-
 export type { EntryChange } from './read-model/timeline.projection';
 export { Projector, REBUILD_PAGE_SIZE, type ProjectorLogger, type RebuildProgress } from './projector/projector';
 export { toTimelineJs, type TimelineJsDocument, type TimelineJsEvent } from './exports/timelinejs';
+export { toAtomFeed } from './exports/atom-feed';
+export { toJsonFeed, type JsonFeed, type JsonFeedItem } from './exports/json-feed';
+export { RETRACTED_PREFIX, type FeedLinks } from './exports/feed-item';

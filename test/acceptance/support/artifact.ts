@@ -34,7 +34,7 @@ export const SEEDED = 'japan-ukraine-support';
 /** Settings of the test's shell that would change what the service does: each test says its own. */
 const CONFIG_VARIABLES = [
   'PORT', 'HOST', 'DATA_DIR', 'SEED_ON_START', 'SEED_DIR', 'EVENTSTORE_CONNECTION_STRING', 'READ_MODEL_FILE',
-  'API_KEYS', 'API_KEYS_FILE', 'NODE_ENV', 'LOG_LEVEL', 'LOG_FORMAT', 'PUBLIC_READS', 'CORS_ORIGINS',
+  'API_KEYS', 'API_KEYS_FILE', 'NODE_ENV', 'LOG_LEVEL', 'LOG_FORMAT', 'PUBLIC_READS', 'CORS_ORIGINS', 'PUBLIC_BASE_URL',
   'EMBED_ORIGINS',
 ];
 

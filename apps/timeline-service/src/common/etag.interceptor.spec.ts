@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ExecutionContextHost } from '@nestjs/core/internal';
 import { lastValueFrom, of } from 'rxjs';
-import { ETagInterceptor, Tagged } from './etag.interceptor';
+import { ETagInterceptor, etagOfBytes, Tagged } from './etag.interceptor';
 
 function answered(answer: unknown) {
   const headers = new Map<string, string>();
@@ -22,6 +22,19 @@ describe('ETagInterceptor', () => {
     const { body, headers } = answered(Tagged.json('{"items":[]}', 'W/"abc"'));
     expect(await body).toBe('{"items":[]}');
     expect(Object.fromEntries(headers)).toEqual({ ETag: 'W/"abc"', 'Content-Type': 'application/json' });
+  });
+
+  it('sends a document with the tag of its bytes, its type, Last-Modified as an HTTP date and Cache-Control', async () => {
+    const { body, headers } = answered(Tagged.document({ body: '<feed/>', etag: etagOfBytes('<feed/>') }, 'application/atom+xml', { lastModified: '2024-06-13T14:05:00.250Z', cacheControl: 'public, max-age=60' }));
+    expect(await body).toBe('<feed/>');
+    expect(Object.fromEntries(headers)).toEqual({
+      ETag: etagOfBytes('<feed/>'),
+      'Content-Type': 'application/atom+xml',
+      'Last-Modified': 'Thu, 13 Jun 2024 14:05:00 GMT',
+      'Cache-Control': 'public, max-age=60',
+    });
+    expect(etagOfBytes('<feed/>')).toMatch(/^W\/"[\w-]+"$/);
+    expect(etagOfBytes('<feed />')).not.toBe(etagOfBytes('<feed/>'));
   });
 
   it('leaves any other answer alone', async () => {

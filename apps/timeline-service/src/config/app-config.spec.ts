@@ -87,6 +87,13 @@ describe('the Environment schema', () => {
     expect(loadConfig({ METRICS_PUBLIC: 'true', READY_MAX_LAG: '0' })).toMatchObject({ metricsPublic: true, readyMaxLag: 0 });
   });
 
+  it('PUBLIC_BASE_URL: the feeds\' links; none by default (taken from each request), a trailing slash dropped', () => {
+    expect(loadConfig({}).publicBaseUrl).toBeNull();
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://news.example/timelines/' }).publicBaseUrl).toBe('https://news.example/timelines');
+    expect(message({ PUBLIC_BASE_URL: 'news.example' })).toMatch(/PUBLIC_BASE_URL must be an http or https URL/);
+    expect(message({ PUBLIC_BASE_URL: 'https://news.example/?a=1' })).toMatch(/PUBLIC_BASE_URL/);
+  });
+
   it('refuses a wrong value naming the variable', () => {
     expect(message({ LOG_LEVEL: 'verbose' })).toMatch(/LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/);
     expect(message({ LOG_LEVEL: 'INFO' })).toMatch(/LOG_LEVEL/);

@@ -91,6 +91,11 @@ export class Environment {
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000)
   READY_MAX_LAG?: number;
+
+  @IsOptional() @Matches(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, {
+    message: 'PUBLIC_BASE_URL must be an http or https URL without query or fragment, such as https://timelines.newsroom.example',
+  })
+  PUBLIC_BASE_URL?: string;
 }
 
 export interface AppConfig {
@@ -127,6 +132,8 @@ export interface AppConfig {
   metricsPublic: boolean;
   /** GET /health/ready answers 503 when the read model is more than this many events behind the log (READY_MAX_LAG). */
   readyMaxLag: number;
+  /** Where readers reach the service (PUBLIC_BASE_URL, no trailing slash): the feeds' links. Null: from each request's Host. */
+  publicBaseUrl: string | null;
 }
 
 export interface LoadOptions {
@@ -193,6 +200,7 @@ export function configFrom(values: Environment, { tty = process.stdout.isTTY ===
     logFormat: values.LOG_FORMAT ?? (!production && tty ? 'pretty' : 'json'),
     metricsPublic: values.METRICS_PUBLIC ?? false,
     readyMaxLag: values.READY_MAX_LAG ?? 1000,
+    publicBaseUrl: values.PUBLIC_BASE_URL?.replace(/\/+$/, '') ?? null,
   };
 }
 
@@ -219,6 +227,7 @@ const KEYS = [
   'LOG_FORMAT',
   'METRICS_PUBLIC',
   'READY_MAX_LAG',
+  'PUBLIC_BASE_URL',
 ];
 
 function origins(value: string | undefined): '*' | string[] {

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { etagOfBytes } from '../common/etag.interceptor';
 
 /** A response body serialized once, with the entity tag of its bytes. */
 export interface CachedPage {
@@ -8,7 +8,7 @@ export interface CachedPage {
 }
 
 /**
- * Serialized entry pages, valid while the read model stands still.
+ * Serialized entry pages (and feeds: feeds.controller.ts), valid while the read model stands still.
  *
  * A page is a pure function of its query and the read model's checkpoint:
  * the read model changes only when the projector moves the checkpoint. So a
@@ -20,24 +20,28 @@ export interface CachedPage {
  * The ETag is a hash of the bytes: a poller's If-None-Match gets a 304 until
  * its page, whose `position` says how fresh it is, changes.
  */
-export class PageCache {
+export class PageCache<T = unknown> {
   private readonly pages: LRUCache<string, CachedPage>;
   private checkpoint: string | null | undefined = undefined;
 
-  constructor(maxPages = 1000) {
+  constructor(
+    maxPages = 1000,
+    /** How a rendered page becomes its bytes: JSON by default; a feed renders its own text. */
+    private readonly serialize: (rendered: T) => string = JSON.stringify,
+  ) {
     this.pages = new LRUCache({ max: maxPages });
   }
 
   /** The cached page for `key` at `checkpoint`, or `render()` serialized and cached. */
-  get(key: string, checkpoint: string | null, render: () => unknown): CachedPage {
+  get(key: string, checkpoint: string | null, render: () => T): CachedPage {
     if (checkpoint !== this.checkpoint) {
       this.pages.clear();
       this.checkpoint = checkpoint;
     }
     let page = this.pages.get(key);
     if (!page) {
-      const body = JSON.stringify(render());
-      page = { body, etag: `W/"${createHash('sha1').update(body).digest('base64url')}"` };
+      const body = this.serialize(render());
+      page = { body, etag: etagOfBytes(body) };
       this.pages.set(key, page);
     }
     return page;

@@ -118,3 +118,31 @@ export function ApiTextResponse(status: number, description: string, mediaTypes:
 export function ApiJsonResponse(status: number, schemaName: string, description: string, headers?: Record<string, { description: string; schema: object }>) {
   return ApiResponse({ status, description, schema: schemaRef(schemaName) as SchemaObject, headers: headers as never });
 }
+
+/**
+ * A feed's answers: the feed in its media type with ETag, Last-Modified and
+ * Cache-Control; 304 to a conditional GET while it is unchanged; 400 and 404.
+ */
+export function ApiFeedResponses(mediaType: string, description: string) {
+  return applyDecorators(
+    ApiIfNoneMatch('this feed'),
+    ApiHeader({
+      name: 'If-Modified-Since',
+      required: false,
+      description: 'The Last-Modified of an earlier answer: 304 Not Modified, with no body, while the feed is unchanged (to the second). If-None-Match is exact and wins when both are sent.',
+      schema: { type: 'string' },
+    }),
+    ApiResponse({
+      status: 200,
+      description,
+      content: { [mediaType]: { schema: { type: 'string' } } },
+      headers: {
+        ETag: { description: 'A weak tag of the bytes: send it as If-None-Match.', schema: { type: 'string' } },
+        'Last-Modified': { description: "The timeline's last change (HTTP date): send it as If-Modified-Since.", schema: { type: 'string' } },
+        'Cache-Control': { description: 'public (private when reads need a key), max-age=60.', schema: { type: 'string' } },
+      } as never,
+    }),
+    ApiResponse({ status: 304, description: 'Not Modified: If-None-Match or If-Modified-Since matched; no body.' }),
+    ApiErrors({ 400: true, 404: 'No such timeline (code timeline_not_found).' }),
+  );
+}

@@ -1,6 +1,7 @@
 import type { TimelineJsDocument } from '@timeline/contracts';
 import { precisionOf } from '@timeline/domain';
 import type { EntryView, TimelineView } from '../read-model/entry-view';
+import { escapeHtml as escape } from './html';
 
 /*
  * Knight Lab TimelineJS 3 JSON: https://timeline.knightlab.com/docs/json-format.html
@@ -10,12 +11,15 @@ import type { EntryView, TimelineView } from '../read-model/entry-view';
 export type { TimelineJsDocument };
 export type TimelineJsEvent = TimelineJsDocument['events'][number];
 
+<<<<<<< HEAD
 const escape = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The unique_id of the stand-in event of a timeline without entries (never an entryId: those are UUIDs). */
 export const OPENING_EVENT_ID = 'opened';
 
+=======
+>>>>>>> i18-feeds
 /**
  * A timeline as TimelineJS embeds it: one event per entry, dated at the
  * entry's own precision (a month-only date stays a month), grouped by kind.

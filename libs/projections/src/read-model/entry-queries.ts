@@ -122,3 +122,21 @@ function decodeCursor(cursor: string): [string, string] {
   }
   throw new InvalidCursorError();
 }
+
+/**
+ * The timeline's last `limit` entries in the order they were recorded, newest
+ * first, retracted ones included (a feed marks them rather than drop them).
+ * Walks the change log's (timeline, position) index backwards, so it reads
+ * about `limit` rows however long the timeline is.
+ */
+export function latestEntries(db: Database.Database, timeline: string, limit: number): EntryView[] {
+  const rows = db
+    .prepare(
+      `SELECT e.body AS body FROM changes c JOIN entries e ON e.entry_id = c.entry_id
+       -- the entry's own first recording only, even in a damaged log that records it twice
+       WHERE c.timeline = ? AND c.type = 'entry.recorded' AND e.recorded_position = c.position
+       ORDER BY c.position DESC LIMIT ?`,
+    )
+    .all(timeline, limit) as Array<{ body: string }>;
+  return rows.map((r) => JSON.parse(r.body) as EntryView);
+}

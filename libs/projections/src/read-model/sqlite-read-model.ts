@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DeadLetterTable } from './dead-letter-table';
 import { deadLetterOf, isInfrastructureFailure, type DeadLetter } from './dead-letters';
-import { listEntries, listEntriesAsOf, type EntryListQuery, type EntryPage } from './entry-queries';
+import { latestEntries, listEntries, listEntriesAsOf, type EntryListQuery, type EntryPage } from './entry-queries';
 import type { EntryView, TimelineView } from './entry-view';
 import { entryRow, ProjectionRows, toTimelineView, type TimelineRow } from './projection-rows';
 import { ALL_READ_MODEL_TABLES, CREATE_QUERY_INDEXES, READ_MODEL_SCHEMA, READ_MODEL_TABLES, READ_MODEL_VERSION } from './read-model.schema';
@@ -155,6 +155,10 @@ export class SqliteReadModel implements TimelineReadModel {
 
   entriesAsOf(query: EntryListQuery, position: Position): EntryPage {
     return listEntriesAsOf(this.db, query, position);
+  }
+
+  latestEntries(timeline: string, limit: number): EntryView[] {
+    return latestEntries(this.db, timeline, limit);
   }
 
   positionAt(timeline: string, instant: string): Position | null {

@@ -58,6 +58,8 @@ export interface TimelineReadModel {
   entries(query: EntryListQuery): EntryPage;
   /** The timeline's entries exactly as they stood once the log reached `position`. */
   entriesAsOf(query: EntryListQuery, position: Position): EntryPage;
+  /** The timeline's last `limit` entries by recording order, newest first, retracted ones included: what a feed shows. */
+  latestEntries(timeline: string, limit: number): EntryView[];
   /** The position of the timeline's last change recorded at or before `instant` (ISO-8601), or null. */
   positionAt(timeline: string, instant: string): Position | null;
   /** The position of the timeline's first change after `after`, or null. */

@@ -94,6 +94,22 @@ export function describeReadModelContract(adapter: string, open: () => TimelineR
       expect(model.positionAt('news', corrected.recordedAt)).toBe(corrected.position);
     });
 
+    it('lists the latest entries by recording order, newest first, retracted ones with their last version', () => {
+      const model = fresh();
+      const l = log();
+      l.open('news');
+      l.open('sport');
+      const [a, b, c] = [l.record('news'), l.record('news'), l.record('news')].map((e) => e.data.entryId as string);
+      l.record('sport');
+      l.correct(a, 1, 'A, corrected');
+      l.retract(b, 1);
+      model.project(l.events);
+      expect(model.latestEntries('news', 10).map((e) => [e.entryId, e.status])).toEqual([[c, 'active'], [b, 'retracted'], [a, 'active']]);
+      expect(model.latestEntries('news', 10)[2].title).toBe('A, corrected');
+      expect(model.latestEntries('news', 2).map((e) => e.entryId)).toEqual([c, b]);
+      expect(model.latestEntries('nowhere', 10)).toEqual([]);
+    });
+
     it('sets a poison event aside as a dead letter and applies the rest of its batch', () => {
       const model = fresh();
       const l = log();
