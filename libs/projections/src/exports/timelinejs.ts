@@ -11,15 +11,9 @@ import { escapeHtml as escape } from './html';
 export type { TimelineJsDocument };
 export type TimelineJsEvent = TimelineJsDocument['events'][number];
 
-<<<<<<< HEAD
-const escape = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
 /** The unique_id of the stand-in event of a timeline without entries (never an entryId: those are UUIDs). */
 export const OPENING_EVENT_ID = 'opened';
 
-=======
->>>>>>> i18-feeds
 /**
  * A timeline as TimelineJS embeds it: one event per entry, dated at the
  * entry's own precision (a month-only date stays a month), grouped by kind.
