@@ -2,6 +2,7 @@ import { endOfOccurredOn, type EntryKind } from '@timeline/domain';
 import type Database from 'better-sqlite3';
 import type { EntryPage as AnsweredPage } from '@timeline/contracts';
 import type { EntryView } from './entry-view';
+import { InvalidSearchQueryError, toFtsQuery } from './search-query';
 
 export interface EntryListQuery {
   timeline: string;
@@ -15,6 +16,13 @@ export interface EntryListQuery {
   limit: number;
   cursor?: string;
   includeRetracted: boolean;
+  /** Words to search for (see toFtsQuery): the page is then ranked by relevance, `order` aside. */
+  q?: string;
+}
+
+/** A search across timelines: a listing's filters, any timeline, ranked by relevance. */
+export interface SearchQuery extends Omit<EntryListQuery, 'timeline' | 'order' | 'q'> {
+  q: string;
 }
 
 /** A page as the read model finds it: the API's page (@timeline/contracts) before the service adds its position. */
@@ -35,7 +43,44 @@ export class InvalidCursorError extends Error {
  * concurrent writes, and O(limit) however deep the page.
  */
 export function listEntries(db: Database.Database, query: EntryListQuery): EntryPage {
-  return page(db, query, { from: 'entries e', body: 'e.body', actors: 'entry_actors' }, {});
+  return query.q === undefined ? page(db, query, { from: 'entries e', body: 'e.body', actors: 'entry_actors' }, {}) : search(db, query, query.q);
+}
+
+/** Entries of every timeline matching `q`, best first. */
+export function searchEntries(db: Database.Database, query: SearchQuery): EntryPage {
+  return search(db, query, query.q);
+}
+
+/**
+ * Ranked by bm25 (see search-index.ts), ties in recording order; the cursor
+ * is the last item's rank and recorded position, so the next page starts
+ * exactly after it. A rank depends on the whole index (how rare each word
+ * is): a write between two pages can move entries across the cursor.
+ */
+function search(db: Database.Database, query: Omit<EntryListQuery, 'timeline' | 'order'> & { timeline?: string }, q: string): EntryPage {
+  const params: Record<string, unknown> = { q: toFtsQuery(q) };
+  const where = ['entries_fts MATCH @q', ...filters(query, params, 'entry_actors', 'e.body')];
+  if (query.cursor) {
+    const [rank, recordedPosition] = decodeCursor(query.cursor, 'number');
+    where.push('(f.rank > @cRank OR (f.rank = @cRank AND e.recorded_position > @cPosition))');
+    params.cRank = rank;
+    params.cPosition = recordedPosition;
+  }
+  params.limit = query.limit + 1;
+  let rows: Array<{ body: string; rank: number; recorded_position: string }>;
+  try {
+    rows = db
+      .prepare(
+        `SELECT e.body, f.rank, e.recorded_position FROM entries_fts f JOIN entries e ON e.rowid = f.rowid
+         WHERE ${where.join(' AND ')} ORDER BY f.rank, e.recorded_position LIMIT @limit`,
+      )
+      .all(params) as typeof rows;
+  } catch (error) {
+    // toFtsQuery writes only what FTS5 parses; should it still refuse one, that is the query's fault, not a 500.
+    if ((error as { code?: unknown }).code === 'SQLITE_ERROR') throw new InvalidSearchQueryError(`cannot be searched for: ${(error as Error).message}`);
+    throw error;
+  }
+  return pageOf(rows, query.limit, (last) => encodeCursor(last.rank, last.recorded_position));
 }
 
 /**
@@ -59,8 +104,38 @@ interface Source {
 }
 
 function page(db: Database.Database, query: EntryListQuery, source: Source, extra: Record<string, unknown>): EntryPage {
-  const where = ['e.timeline = @timeline'];
-  const params: Record<string, unknown> = { ...extra, timeline: query.timeline, limit: query.limit + 1 };
+  const params: Record<string, unknown> = { ...extra, limit: query.limit + 1 };
+  const where = filters(query, params, source.actors, source.body);
+  const direction = query.order === 'desc' ? 'DESC' : 'ASC';
+  if (query.cursor) {
+    const [occurredOn, recordedPosition] = decodeCursor(query.cursor, 'string');
+    where.push(`(e.occurred_on, e.recorded_position) ${query.order === 'desc' ? '<' : '>'} (@cOccurredOn, @cPosition)`);
+    params.cOccurredOn = occurredOn;
+    params.cPosition = recordedPosition;
+  }
+  const rows = db
+    .prepare(
+      `SELECT ${source.body} AS body, e.occurred_on, e.recorded_position FROM ${source.from}
+       WHERE ${where.join(' AND ')}
+       ORDER BY e.occurred_on ${direction}, e.recorded_position ${direction}
+       LIMIT @limit`,
+    )
+    .all(params) as Array<{ body: string; occurred_on: string; recorded_position: string }>;
+  return pageOf(rows, query.limit, (last) => encodeCursor(last.occurred_on, last.recorded_position));
+}
+
+/** The listing's filters on `e`, their values added to `params`. */
+function filters(
+  query: Omit<EntryListQuery, 'timeline' | 'order'> & { timeline?: string },
+  params: Record<string, unknown>,
+  actors: Source['actors'],
+  body: string,
+): string[] {
+  const where: string[] = [];
+  if (query.timeline !== undefined) {
+    where.push('e.timeline = @timeline');
+    params.timeline = query.timeline;
+  }
   if (query.kind) {
     where.push('e.kind = @kind');
     params.kind = query.kind;
@@ -76,46 +151,36 @@ function page(db: Database.Database, query: EntryListQuery, source: Source, extr
   }
   if (query.actor) {
     where.push(
-      source.actors === 'entry_actors'
+      actors === 'entry_actors'
         ? 'EXISTS (SELECT 1 FROM entry_actors a WHERE a.entry_id = e.entry_id AND a.actor = @actor)'
-        : `EXISTS (SELECT 1 FROM json_each(${source.body}, '$.actors') a WHERE a.value = @actor)`,
+        : `EXISTS (SELECT 1 FROM json_each(${body}, '$.actors') a WHERE a.value = @actor)`,
     );
     params.actor = query.actor;
   }
-  const direction = query.order === 'desc' ? 'DESC' : 'ASC';
-  if (query.cursor) {
-    const [occurredOn, recordedPosition] = decodeCursor(query.cursor);
-    where.push(`(e.occurred_on, e.recorded_position) ${query.order === 'desc' ? '<' : '>'} (@cOccurredOn, @cPosition)`);
-    params.cOccurredOn = occurredOn;
-    params.cPosition = recordedPosition;
-  }
-  const rows = db
-    .prepare(
-      `SELECT ${source.body} AS body, e.occurred_on, e.recorded_position FROM ${source.from}
-       WHERE ${where.join(' AND ')}
-       ORDER BY e.occurred_on ${direction}, e.recorded_position ${direction}
-       LIMIT @limit`,
-    )
-    .all(params) as Array<{ body: string; occurred_on: string; recorded_position: string }>;
+  return where;
+}
 
-  const more = rows.length > query.limit;
-  const page = more ? rows.slice(0, query.limit) : rows;
+/** The first `limit` rows (one more was asked for, to know whether there is a next page). */
+function pageOf<R extends { body: string }>(rows: R[], limit: number, cursorAfter: (last: R) => string): EntryPage {
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
   const last = page[page.length - 1];
   return {
     items: page.map((r) => JSON.parse(r.body) as EntryView),
-    nextCursor: more && last ? encodeCursor(last.occurred_on, last.recorded_position) : null,
+    nextCursor: more && last ? cursorAfter(last) : null,
   };
 }
 
-function encodeCursor(occurredOn: string, recordedPosition: string): string {
-  return Buffer.from(JSON.stringify([occurredOn, recordedPosition])).toString('base64url');
+/** A listing's cursor is [occurredOn, recordedPosition]; a search's, [rank, recordedPosition]. */
+function encodeCursor(key: string | number, recordedPosition: string): string {
+  return Buffer.from(JSON.stringify([key, recordedPosition])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): [string, string] {
+function decodeCursor<K extends 'string' | 'number'>(cursor: string, key: K): [K extends 'string' ? string : number, string] {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
-      return value as [string, string];
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === key && typeof value[1] === 'string') {
+      return value as [K extends 'string' ? string : number, string];
     }
   } catch {
     // fall through: any undecodable cursor is the client's error, not ours
