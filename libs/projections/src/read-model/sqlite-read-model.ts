@@ -8,7 +8,7 @@ import { deadLetterOf, isInfrastructureFailure, type DeadLetter } from './dead-l
 import { listEntries, listEntriesAsOf, searchEntries, type EntryListQuery, type EntryPage, type SearchQuery } from './entry-queries';
 import type { EntryView, TimelineView } from './entry-view';
 import { entryRow, ProjectionRows, toTimelineView, type TimelineRow } from './projection-rows';
-import { DROP_SEARCH_INDEX_SQL, SEARCH_INDEX_DIGEST, SEARCH_INDEX_SQL } from './search-index';
+import { DROP_SEARCH_INDEX_SQL, SEARCH_INDEX_SQL, searchIndexByEntry } from './search-index';
 import { ALL_READ_MODEL_TABLES, CREATE_QUERY_INDEXES, READ_MODEL_SCHEMA, READ_MODEL_TABLES, READ_MODEL_VERSION } from './read-model.schema';
 import { SqliteRebuild } from './sqlite-rebuild';
 import { projectEvent, type EntryChange, type ProjectionTarget } from './timeline.projection';
@@ -199,8 +199,7 @@ export class SqliteReadModel implements TimelineReadModel {
       }
     };
     for (const table of READ_MODEL_TABLES) update(table, this.db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).iterate());
-    this.db.exec(SEARCH_INDEX_DIGEST.setup);
-    update('entries_fts', this.db.prepare(SEARCH_INDEX_DIGEST.rows).iterate());
+    update('entries_fts', searchIndexByEntry(this.db));
     return hash.digest('hex');
   }
 
