@@ -50,7 +50,7 @@ function zipf(words: readonly string[], random: () => number): () => string {
   return () => words[Math.min(n - 1, Math.floor(Math.exp(random() * Math.log(n + 1))) - 1)];
 }
 
-function searchLog(entries: number): SampleLog {
+export function searchLog(entries: number): SampleLog {
   const random = seededRandom(11);
   const word = zipf(vocabulary(5000), random);
   const words = (count: number) => Array.from({ length: count }, word).join(' ');

@@ -2,7 +2,6 @@ import { endOfOccurredOn, type EntryKind } from '@timeline/domain';
 import type Database from 'better-sqlite3';
 import type { EntryPage as AnsweredPage } from '@timeline/contracts';
 import type { EntryView } from './entry-view';
-import { InvalidSearchQueryError, toFtsQuery } from './search-query';
 
 export interface EntryListQuery {
   timeline: string;
@@ -20,9 +19,10 @@ export interface EntryListQuery {
   q?: string;
 }
 
-/** A search across timelines: a listing's filters, any timeline, ranked by relevance. */
+/** A search: a listing's filters, ranked by relevance; across timelines unless `timeline` is given. */
 export interface SearchQuery extends Omit<EntryListQuery, 'timeline' | 'order' | 'q'> {
   q: string;
+  timeline?: string;
 }
 
 /** A page as the read model finds it: the API's page (@timeline/contracts) before the service adds its position. */
@@ -43,44 +43,7 @@ export class InvalidCursorError extends Error {
  * concurrent writes, and O(limit) however deep the page.
  */
 export function listEntries(db: Database.Database, query: EntryListQuery): EntryPage {
-  return query.q === undefined ? page(db, query, { from: 'entries e', body: 'e.body', actors: 'entry_actors' }, {}) : search(db, query, query.q);
-}
-
-/** Entries of every timeline matching `q`, best first. */
-export function searchEntries(db: Database.Database, query: SearchQuery): EntryPage {
-  return search(db, query, query.q);
-}
-
-/**
- * Ranked by bm25 (see search-index.ts), ties in recording order; the cursor
- * is the last item's rank and recorded position, so the next page starts
- * exactly after it. A rank depends on the whole index (how rare each word
- * is): a write between two pages can move entries across the cursor.
- */
-function search(db: Database.Database, query: Omit<EntryListQuery, 'timeline' | 'order'> & { timeline?: string }, q: string): EntryPage {
-  const params: Record<string, unknown> = { q: toFtsQuery(q) };
-  const where = ['entries_fts MATCH @q', ...filters(query, params, 'entry_actors', 'e.body')];
-  if (query.cursor) {
-    const [rank, recordedPosition] = decodeCursor(query.cursor, 'number');
-    where.push('(f.rank > @cRank OR (f.rank = @cRank AND e.recorded_position > @cPosition))');
-    params.cRank = rank;
-    params.cPosition = recordedPosition;
-  }
-  params.limit = query.limit + 1;
-  let rows: Array<{ body: string; rank: number; recorded_position: string }>;
-  try {
-    rows = db
-      .prepare(
-        `SELECT e.body, f.rank, e.recorded_position FROM entries_fts f JOIN entries e ON e.rowid = f.rowid
-         WHERE ${where.join(' AND ')} ORDER BY f.rank, e.recorded_position LIMIT @limit`,
-      )
-      .all(params) as typeof rows;
-  } catch (error) {
-    // toFtsQuery writes only what FTS5 parses; should it still refuse one, that is the query's fault, not a 500.
-    if ((error as { code?: unknown }).code === 'SQLITE_ERROR') throw new InvalidSearchQueryError(`cannot be searched for: ${(error as Error).message}`);
-    throw error;
-  }
-  return pageOf(rows, query.limit, (last) => encodeCursor(last.rank, last.recorded_position));
+  return page(db, query, { from: 'entries e', body: 'e.body', actors: 'entry_actors' }, {});
 }
 
 /**
@@ -96,7 +59,7 @@ export function listEntriesAsOf(db: Database.Database, query: EntryListQuery, po
   return page(db, query, { from: versions, body: 'e.entry', actors: 'json' }, { asOf: position });
 }
 
-interface Source {
+export interface Source {
   from: string;
   body: string;
   /** Where an entry's actors are: the entry_actors table, or the version's own JSON. */
@@ -125,8 +88,8 @@ function page(db: Database.Database, query: EntryListQuery, source: Source, extr
 }
 
 /** The listing's filters on `e`, their values added to `params`. */
-function filters(
-  query: Omit<EntryListQuery, 'timeline' | 'order'> & { timeline?: string },
+export function filters(
+  query: Omit<SearchQuery, 'q'>,
   params: Record<string, unknown>,
   actors: Source['actors'],
   body: string,
@@ -161,7 +124,7 @@ function filters(
 }
 
 /** The first `limit` rows (one more was asked for, to know whether there is a next page). */
-function pageOf<R extends { body: string }>(rows: R[], limit: number, cursorAfter: (last: R) => string): EntryPage {
+export function pageOf<R extends { body: string }>(rows: R[], limit: number, cursorAfter: (last: R) => string): EntryPage {
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   const last = page[page.length - 1];
@@ -172,11 +135,11 @@ function pageOf<R extends { body: string }>(rows: R[], limit: number, cursorAfte
 }
 
 /** A listing's cursor is [occurredOn, recordedPosition]; a search's, [rank, recordedPosition]. */
-function encodeCursor(key: string | number, recordedPosition: string): string {
+export function encodeCursor(key: string | number, recordedPosition: string): string {
   return Buffer.from(JSON.stringify([key, recordedPosition])).toString('base64url');
 }
 
-function decodeCursor<K extends 'string' | 'number'>(cursor: string, key: K): [K extends 'string' ? string : number, string] {
+export function decodeCursor<K extends 'string' | 'number'>(cursor: string, key: K): [K extends 'string' ? string : number, string] {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === key && typeof value[1] === 'string') {

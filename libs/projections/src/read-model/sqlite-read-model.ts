@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DeadLetterTable } from './dead-letter-table';
 import { deadLetterOf, isInfrastructureFailure, type DeadLetter } from './dead-letters';
-import { listEntries, listEntriesAsOf, searchEntries, type EntryListQuery, type EntryPage, type SearchQuery } from './entry-queries';
+import { searchEntries } from './entry-search';
+import { listEntries, listEntriesAsOf, type EntryListQuery, type EntryPage, type SearchQuery } from './entry-queries';
 import type { EntryView, TimelineView } from './entry-view';
 import { entryRow, ProjectionRows, toTimelineView, type TimelineRow } from './projection-rows';
 import { DROP_SEARCH_INDEX_SQL, SEARCH_INDEX_SQL, searchIndexByEntry } from './search-index';
@@ -154,7 +155,7 @@ export class SqliteReadModel implements TimelineReadModel {
   }
 
   entries(query: EntryListQuery): EntryPage {
-    return listEntries(this.db, query);
+    return query.q === undefined ? listEntries(this.db, query) : searchEntries(this.db, { ...query, q: query.q });
   }
 
   search(query: SearchQuery): EntryPage {

@@ -205,6 +205,25 @@ export function describeReadModelContract(adapter: string, open: () => TimelineR
         );
       });
 
+      it('orders equal ranks in recording order, and pages exactly through a tie that runs across pages', () => {
+        const model = fresh();
+        const l = log();
+        l.open('news');
+        const twins = Array.from({ length: 8 }, () => l.recordWith('news', { title: 'Twin frigates' }).data.entryId as string);
+        // Rebuilt, the rows are written in entry id order (random ids): the index's own order is not the recording order.
+        const rebuild = model.startRebuild();
+        rebuild.project(l.events);
+        rebuild.finish();
+        const paged: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = model.search({ q: 'frigate', limit: 3, includeRetracted: false, cursor });
+          paged.push(...page.items.map((i) => i.entryId));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        expect(paged).toEqual(twins);
+      });
+
       it('searches a correction as corrected, and a retracted entry only with includeRetracted', () => {
         const model = fresh();
         const l = log();
