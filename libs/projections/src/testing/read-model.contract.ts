@@ -150,6 +150,18 @@ export function describeReadModelContract(adapter: string, open: () => TimelineR
       const search = (model: TimelineReadModel, q: string, extra: Partial<EntryListQuery> = {}) =>
         model.search({ q, limit: 100, includeRetracted: false, ...extra }).items.map((i) => i.entryId);
 
+      /** Every page of a search, `limit` at a time, by its cursors. */
+      function walk(model: TimelineReadModel, q: string, limit: number): string[] {
+        const ids: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = model.search({ q, limit, includeRetracted: false, cursor });
+          ids.push(...page.items.map((i) => i.entryId));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        return ids;
+      }
+
       it('finds words in title, summary, actors, sources\' titles and each kind\'s own text, in any form, best first', () => {
         const model = fresh();
         const { l, e } = searchable();
@@ -192,14 +204,7 @@ export function describeReadModelContract(adapter: string, open: () => TimelineR
         expect(model.entries(query('news', { q: 'accord', from: '2024-02', to: '2024-02' })).items.map((i) => i.entryId)).toEqual([e.summary]);
         const all = search(model, 'accord');
         expect(all).toHaveLength(6);
-        const paged: string[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = model.search({ q: 'accord', limit: 4, includeRetracted: false, cursor });
-          paged.push(...page.items.map((i) => i.entryId));
-          cursor = page.nextCursor ?? undefined;
-        } while (cursor);
-        expect(paged).toEqual(all);
+        expect(walk(model, 'accord', 4)).toEqual(all);
         expect(() => model.search({ q: 'accord', limit: 4, includeRetracted: false, cursor: model.entries(query('news', { limit: 1 })).nextCursor! })).toThrow(
           expect.objectContaining({ field: 'cursor' }),
         );
@@ -214,14 +219,7 @@ export function describeReadModelContract(adapter: string, open: () => TimelineR
         const rebuild = model.startRebuild();
         rebuild.project(l.events);
         rebuild.finish();
-        const paged: string[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = model.search({ q: 'frigate', limit: 3, includeRetracted: false, cursor });
-          paged.push(...page.items.map((i) => i.entryId));
-          cursor = page.nextCursor ?? undefined;
-        } while (cursor);
-        expect(paged).toEqual(twins);
+        expect(walk(model, 'frigate', 3)).toEqual(twins);
       });
 
       it('searches a correction as corrected, and a retracted entry only with includeRetracted', () => {
