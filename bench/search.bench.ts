@@ -1,7 +1,7 @@
 /**
  * search: latency of one search at a time over 100,000 entries (one timeline
- * per 20,000; titles and summaries drawn from a 5,000-word vocabulary with a
- * Zipf-like spread, so some words are in thousands of entries and most in a
+ * per 20,000; titles and summaries of varied lengths drawn from a 5,000-word
+ * vocabulary with a Zipf-like spread, so some words are in thousands of entries and most in a
  * few), the same single-word queries for everyone, 20 hits a page:
  *
  * - ours:  GET /search?q=<word>&limit=20 through the real app (createApp on a
@@ -53,7 +53,8 @@ function zipf(words: readonly string[], random: () => number): () => string {
 export function searchLog(entries: number): SampleLog {
   const random = seededRandom(11);
   const word = zipf(vocabulary(5000), random);
-  const words = (count: number) => Array.from({ length: count }, word).join(' ');
+  // Lengths vary, as a newsroom's do (bm25 weighs a word by the length of what holds it).
+  const words = (min: number, max: number) => Array.from({ length: min + Math.floor(random() * (max - min + 1)) }, word).join(' ');
   const log = new SampleLog({ recordedBy: 'bench' });
   const timelines = Math.max(1, Math.ceil(entries / PER_TIMELINE));
   for (let t = 0; t < timelines; t++) log.openTimeline(`search-${t}`, 'Search benchmark');
@@ -61,14 +62,14 @@ export function searchLog(entries: number): SampleLog {
     const details: EntryDetails = {
       kind: 'signing',
       occurredOn: `20${10 + (i % 15)}-0${1 + (i % 9)}`,
-      title: words(6),
-      summary: words(14),
+      title: words(3, 10),
+      summary: words(5, 30),
       actors: ['JP', 'UA'],
-      sources: [{ title: words(4) }],
+      sources: [{ title: words(2, 8) }],
       tags: [],
       relatedTo: [],
       parties: ['JP', 'UA'],
-      instrument: words(3),
+      instrument: words(1, 5),
     };
     log.decide({ type: 'RecordEntry', entryId: log.nextId(), timeline: `search-${i % timelines}`, details });
   }
