@@ -5,7 +5,8 @@ import type Database from 'better-sqlite3';
  * The full-text index of the entries (SQLite FTS5, built into better-sqlite3).
  *
  * What is searchable is written here once, as SQL over an entry's JSON row
- * (`entries.body`): a view states it, and triggers on `entries` keep the index
+ * (`entries.body`): the title, the summary, and the actors, the sources'
+ * titles and each kind's own text (KIND_TEXT). A view states it, and triggers on `entries` keep the index
  * equal to it. Triggers rather than statements in ProjectionRows because every
  * writer of `entries` must keep the index in step, in its transaction: the
  * exact path, the rebuild's bulk load and its worker thread (its own
@@ -25,23 +26,26 @@ const KIND_TEXT: { [K in EntryKind]: ReadonlyArray<keyof Extract<EntryDetails, {
   delivery: ['supplier', 'recipient', 'items', 'channel'],
 };
 
-/** Every text value at `path` in the JSON (a string, or the strings inside an array or object), space-separated. */
-const textAt = (body: string, path: string, key?: string) =>
-  `(SELECT group_concat(value, ' ') FROM json_tree(${body}, '${path}') WHERE type = 'text'${key ? ` AND key = '${key}'` : ''})`;
+/** The fields whose text (a string, or the strings in an array, or in its objects) goes in the third column. */
+const OTHER_TEXT = ['actors', ...new Set(Object.values(KIND_TEXT).flat().map(String))];
 
 /**
  * The indexed columns, and each one's weight in the ranking (bm25): a word in
- * the title counts most, then the summary.
+ * the title counts most, then the summary, then the rest. The rest is read in
+ * one walk of the entry's JSON (json_tree) picking its fields' text, not a
+ * walk per field: that made a rebuild twice as slow (measured: 2.6 s against
+ * 1.2 s for the text of 60,000 entries).
  */
 const COLUMNS = [
-  { name: 'title', weight: 5, text: (b: string) => textAt(b, '$.title') },
-  { name: 'summary', weight: 2, text: (b: string) => textAt(b, '$.summary') },
-  { name: 'actors', weight: 1, text: (b: string) => textAt(b, '$.actors') },
-  { name: 'sources', weight: 1, text: (b: string) => textAt(b, '$.sources', 'title') },
+  { name: 'title', weight: 5, text: (b: string) => `json_extract(${b}, '$.title')` },
+  { name: 'summary', weight: 2, text: (b: string) => `json_extract(${b}, '$.summary')` },
   {
     name: 'details',
     weight: 1,
-    text: (b: string) => `concat_ws(' ', ${[...new Set(Object.values(KIND_TEXT).flat())].map((f) => textAt(b, `$.${String(f)}`)).join(', ')})`,
+    text: (b: string) =>
+      `(SELECT group_concat(value, ' ') FROM json_tree(${b}) WHERE type = 'text' AND (fullkey GLOB '$.sources[[]*].title' OR ${OTHER_TEXT.map(
+        (f) => `fullkey = '$.${f}' OR fullkey GLOB '$.${f}[[]*'`,
+      ).join(' OR ')}))`,
   },
 ] as const;
 
