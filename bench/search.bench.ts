@@ -27,7 +27,7 @@ import { createApp } from '../apps/timeline-service/src/app.factory';
 import { loadConfig } from '../apps/timeline-service/src/config/app-config';
 import type { BenchFigures, Benchmark, BenchOptions } from './lib/bench';
 import { listen } from './lib/http';
-import { medianOf, nowMs, round } from './lib/stats';
+import { medianOf, nowMs, round, sleep } from './lib/stats';
 import { prepareDataDir } from './lib/workload';
 import { seededRandom } from '../libs/projections/src/testing/seeded-random';
 
@@ -126,6 +126,9 @@ export const search: Benchmark = {
       const peerQuery = db.prepare(`SELECT body FROM entries WHERE status = 'active' AND body LIKE ? ORDER BY occurred_on DESC LIMIT ${LIMIT}`);
       started = nowMs();
       const figures = await medianOf(options.trials, async () => {
+        // The synchronous passes below block the event loop for seconds: let the idle keep-alive
+        // timers of the server and of fetch fire first, or fetch reuses a socket the server is closing.
+        await sleep(100);
         const http = await latencies(queries, async (q) => {
           const reply = await fetch(`${url}/search?q=${q}&limit=${LIMIT}`);
           if (reply.status !== 200) throw new Error(`GET /search?q=${q} answered ${reply.status}`);
