@@ -131,6 +131,11 @@ describe('with private reads (PUBLIC_READS=false)', () => {
     for (const key of ['reader', 'editor', 'auditor'] as const) expect((await call(s, 'GET', '/timelines', key)).status).toBe(200);
   });
 
+  it('needs a token to search, as to read', async () => {
+    expect((await call(s, 'GET', '/search?q=japan', null)).status).toBe(401);
+    expect((await call(s, 'GET', '/search?q=japan', 'reader')).status).toBe(200);
+  });
+
   it('checks the token in the socket.io handshake (auth.token)', async () => {
     await expect(connect(s)).rejects.toThrow(/reads are not public/);
     const socket = await connect(s, KEYS.reader);

@@ -183,6 +183,31 @@ describe('TimelineClient over HTTP', () => {
     await expectApiError(client.listEntries(slug, { cursor: 'not-a-cursor' }), 400, 'invalid');
   });
 
+  it('searches one timeline (q on listEntries) and every timeline (search), best first, paged; an unreadable q is a typed 400 naming q', async () => {
+    const one = (await client.openTimeline({ slug: uniqueSlug('client'), title: 'Search one' })).slug;
+    const two = (await client.openTimeline({ slug: uniqueSlug('client'), title: 'Search two' })).slug;
+    const word = `zq${Math.random().toString(36).slice(2, 8)}`; // no other test's entry has it
+    const titled = await client.recordEntry(one, newEntry(signing({ title: `The ${word} accord` })));
+    const summed = await client.recordEntry(two, newEntry(announcement({ summary: `Talks on ${word}` })));
+
+    expect((await client.listEntries(one, { q: word })).items.map((e) => e.entryId)).toEqual([titled.entryId]);
+    const found = await client.search({ q: word });
+    expect(found.items.map((e) => [e.entryId, e.timeline])).toEqual([[titled.entryId, one], [summed.entryId, two]]);
+    expect(found.position).toMatch(POSITION);
+    expect((await client.search({ q: word, kind: 'announcement' })).items.map((e) => e.entryId)).toEqual([summed.entryId]);
+    const first = await client.search({ q: word, limit: 1 });
+    const second = await client.search({ q: word, limit: 1, cursor: first.nextCursor! });
+    expect([...first.items, ...second.items].map((e) => e.entryId)).toEqual([titled.entryId, summed.entryId]);
+    expect(second.nextCursor).toBeNull();
+
+    await client.retractEntry(summed.entryId, { reason: 'duplicate' });
+    expect((await client.search({ q: word })).items.map((e) => e.entryId)).toEqual([titled.entryId]);
+    expect((await client.search({ q: word, includeRetracted: true })).items.map((e) => e.entryId)).toEqual([titled.entryId, summed.entryId]);
+
+    const bad = await expectApiError(client.search({ q: `"${word}` }), 400, 'invalid');
+    expect(bad.errors.map((e) => e.field)).toEqual(['q']);
+  });
+
   it('gets, corrects with If-Match and retracts an entry; stale, missing and retracted are typed errors', async () => {
     const slug = (await client.openTimeline({ slug: uniqueSlug('client'), title: 'Corrections' })).slug;
     const { entryId } = await client.recordEntry(slug, newEntry(announcement()));

@@ -32,6 +32,7 @@ import {
   objectWith,
   pathSegment,
   queryString,
+  searchText,
   RETRACTION_SPEC,
   show,
   TIMELINE_SPEC,
@@ -284,13 +285,22 @@ describe('HTTP writes: invalid bodies get a 4xx and append nothing', () => {
 
 describe('HTTP reads and URLs', () => {
   it('query strings on the listing, the log, the export and the rest never get a 5xx', async () => {
-    const paths = [`/timelines/${SLUG}/entries`, '/events', `/timelines/${SLUG}/export`, '/timelines', `/timelines/${SLUG}`, `/entries/${ID.signing}`, `/entries/${ID.retracted}/history`, '/health'];
+    const paths = [`/timelines/${SLUG}/entries`, '/search', '/events', `/timelines/${SLUG}/export`, '/timelines', `/timelines/${SLUG}`, `/entries/${ID.signing}`, `/entries/${ID.retracted}/history`, '/health'];
     const arb: fc.Arbitrary<Case> = fc.tuple(fc.constantFrom(...paths), queryString()).map(([path, query]) => ({
       req: { method: 'GET', path: `${path}?${query}` },
       expect: 'any' as Expect,
       note: 'query',
     }));
     await fuzz('GET ?query', arb, 250);
+  });
+
+  it('search text on both search routes never gets a 5xx', async () => {
+    const arb: fc.Arbitrary<Case> = fc.tuple(fc.constantFrom(`/timelines/${SLUG}/entries`, '/search'), searchText()).map(([path, q]) => ({
+      req: { method: 'GET', path: `${path}?q=${encodeURIComponent(q.replace(/[\ud800-\udfff]/g, '\ufffd'))}` },
+      expect: 'any' as Expect,
+      note: 'q',
+    }));
+    await fuzz('GET ?q', arb, 150);
   });
 
   it('path segments with ../, %2e%2e, %00, SQL metacharacters and unicode', async () => {
@@ -378,7 +388,7 @@ describe('HTTP reads and URLs', () => {
 
 function isRoute(method: string, path: string): boolean {
   const routes: Array<[string, RegExp]> = [
-    ['GET', /^\/(events|health|timelines)$/],
+    ['GET', /^\/(events|health|timelines|search)$/],
     ['GET', /^\/timelines\/[^/]+(\/entries)?$/],
     ['GET', /^\/entries\/[^/]+(\/history)?$/],
     ['POST', /^\/timelines(\/[^/]+\/entries)?$/],

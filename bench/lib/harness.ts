@@ -21,6 +21,7 @@ export const SUITE: ReadonlyArray<{ name: string; module: string; exportName: st
   { name: 'fanout', module: 'fanout.bench.ts', exportName: 'fanout' },
   { name: 'rebuild', module: 'rebuild.bench.ts', exportName: 'rebuild' },
   { name: 'resume', module: 'resume.bench.ts', exportName: 'resume' },
+  { name: 'search', module: 'search.bench.ts', exportName: 'search' },
 ];
 
 /** Loads a benchmark by name; null when its module is not there (yet). */

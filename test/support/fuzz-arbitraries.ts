@@ -694,7 +694,17 @@ export function decodedSegment(segment: string): string {
   }
 }
 
-const QUERY_KEYS = ['kind', 'actor', 'from', 'to', 'order', 'limit', 'cursor', 'includeRetracted', 'asOf', 'after', 'format'];
+const QUERY_KEYS = ['kind', 'actor', 'from', 'to', 'order', 'limit', 'cursor', 'includeRetracted', 'asOf', 'after', 'format', 'q'];
+
+/** Search text: words, and the syntax of ours and of FTS5 (quotes, *, OR, NEAR, column filters, operators) in any mix. */
+export const searchText = (): fc.Arbitrary<string> =>
+  fc.oneof(
+    fc
+      .array(fc.constantFrom('"', '*', 'OR', 'AND', 'NOT', 'NEAR', '(', ')', ':', '^', '-', '+', '{', '}', ' ', 'title', 'japan', 'ja', 'ü', 'Kyïv', '\u0000', '\'', ',', '.'), { maxLength: 12 })
+      .map((parts) => parts.join('')),
+    adversarialString(),
+    fc.string({ maxLength: 250 }),
+  );
 
 const queryValue = (): fc.Arbitrary<string> =>
   fc.oneof(

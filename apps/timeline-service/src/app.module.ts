@@ -9,6 +9,7 @@ import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
 import { LoggingModule, type LoggingOptions } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { SearchModule } from './search/search.module';
 import { SeedingModule } from './seeding/seeding.module';
 import { StoreModule } from './store/store.module';
 import { TimelinesModule } from './timelines/timelines.module';
@@ -32,6 +33,7 @@ export class AppModule {
         HealthModule,
         TimelinesModule,
         EntriesModule,
+        SearchModule,
         SeedingModule,
         LiveModule,
         AuditModule,

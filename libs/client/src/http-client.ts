@@ -12,6 +12,7 @@ import type {
   NewEntry,
   OpenTimeline,
   Position,
+  SearchQuery,
   Timeline,
   TimelineJsDocument,
   TimelineOpened,
@@ -126,6 +127,16 @@ export class TimelineClient {
   /** `GET /timelines/:slug/entries`: one page; follow `nextCursor` (or use `allEntries`). */
   listEntries(slug: string, query: EntryQuery = {}): Promise<EntryPage> {
     return this.call('GET', `/timelines/${segment(slug)}/entries`, { query: entryQuery(query) });
+  }
+
+  /**
+   * `GET /search`: entries of every timeline matching `q`, best first, each
+   * with its `timeline`; one page, follow `nextCursor`. The same filters as a
+   * listing. An unreadable `q` (a quote not closed, a lone OR) is a 400 naming q.
+   * To search one timeline, give `q` to `listEntries`.
+   */
+  search(query: SearchQuery): Promise<EntryPage> {
+    return this.call('GET', '/search', { query: entryQuery(query) });
   }
 
   /** Every page of a listing, one at a time. */
@@ -278,7 +289,7 @@ function ifMatch(revision: number | undefined): Record<string, string> {
   return revision === undefined ? {} : { 'if-match': `"${revision}"` };
 }
 
-function entryQuery(query: EntryQuery): RequestOptions['query'] {
+function entryQuery(query: EntryQuery | SearchQuery): RequestOptions['query'] {
   const { includeRetracted, ...rest } = query;
   // The server takes the strings 'true'/'false' only.
   return { ...rest, includeRetracted: includeRetracted === undefined ? undefined : String(includeRetracted) };

@@ -72,6 +72,11 @@ export type EntryPage = Omit<Wire.EntryPage, 'items'> & { items: Entry[] };
  */
 export type EntryQuery = { [K in Exclude<keyof Wire.ListEntriesQuery, 'includeRetracted'>]?: Exclude<Wire.ListEntriesQuery[K], null> } & { includeRetracted?: boolean };
 
+/** The query of `GET /search`, as the client takes it: `q` required, the rest as in EntryQuery. */
+export type SearchQuery = { q: string } & { [K in Exclude<keyof Wire.SearchEntriesQuery, 'includeRetracted' | 'q'>]?: Exclude<Wire.SearchEntriesQuery[K], null> } & {
+  includeRetracted?: boolean;
+};
+
 // ---------------------------------------------------------------------------
 // Commands: what POST and PATCH take and answer
 

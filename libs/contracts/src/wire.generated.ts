@@ -139,6 +139,15 @@ description: string
 quantity?: number
 }
 export interface ListEntriesQuery {
+order?: (("asc" | "desc") | null)
+/**
+ * An ISO-8601 instant written in full with its offset (2024-06-13T14:05:00Z), or a position given by the API (00000000000000000042).
+ */
+asOf?: (string | null)
+/**
+ * Words to find in the title, summary, actors, sources' titles and the kind's own text (all must match, in any form: sign finds signed); "a phrase"; a prefix*; a OR b. Anything else is text. A quote not closed, an OR with nothing on one side or no word at all is a 400 naming q.
+ */
+q?: (string | null)
 kind?: (("announcement" | "signing" | "delivery") | null)
 actor?: (string | null)
 /**
@@ -149,14 +158,9 @@ from?: (string | null)
  * A real date written YYYY, YYYY-MM or YYYY-MM-DD (news often knows only the month); 2024-02-30 is refused.
  */
 to?: (string | null)
-order?: (("asc" | "desc") | null)
 limit?: (number | null)
 cursor?: (string | null)
 includeRetracted?: (("true" | "false") | null)
-/**
- * An ISO-8601 instant written in full with its offset (2024-06-13T14:05:00Z), or a position given by the API (00000000000000000042).
- */
-asOf?: (string | null)
 }
 export interface CorrectEntryDto {
 /**
@@ -215,6 +219,25 @@ relatedTo?: (string[] | null)
 }
 export interface RetractEntryDto {
 reason: string
+}
+export interface SearchEntriesQuery {
+/**
+ * Words to find in the title, summary, actors, sources' titles and the kind's own text (all must match, in any form: sign finds signed); "a phrase"; a prefix*; a OR b. Anything else is text. A quote not closed, an OR with nothing on one side or no word at all is a 400 naming q.
+ */
+q: string
+kind?: (("announcement" | "signing" | "delivery") | null)
+actor?: (string | null)
+/**
+ * A real date written YYYY, YYYY-MM or YYYY-MM-DD (news often knows only the month); 2024-02-30 is refused.
+ */
+from?: (string | null)
+/**
+ * A real date written YYYY, YYYY-MM or YYYY-MM-DD (news often knows only the month); 2024-02-30 is refused.
+ */
+to?: (string | null)
+limit?: (number | null)
+cursor?: (string | null)
+includeRetracted?: (("true" | "false") | null)
 }
 export interface AnnouncementFieldsDto {
 announcer: string

@@ -18,7 +18,7 @@ import {
 } from '../openapi/decorators';
 import { CORRECT_EXAMPLES, RECORD_EXAMPLES, RETRACT_EXAMPLE } from '../openapi/response-schemas';
 import { CorrectEntryDto } from './dto/correct-entry.dto';
-import { ListEntriesQuery } from './dto/list-entries.query';
+import { filtersOf, ListEntriesQuery } from './dto/list-entries.query';
 import { RECORD_DTO_OF_KIND, type RecordEntryDto } from './dto/record-entry.dto';
 import { RetractEntryDto } from './dto/retract-entry.dto';
 import { EntriesService } from './entries.service';
@@ -58,7 +58,10 @@ export class EntriesController {
     description:
       'Ordered by occurredOn: a month-precision date sorts before the days of that month (2024-06 < 2024-06-01), entries of the same date ' +
       'in the order they were recorded. `from` and `to` are inclusive at any precision. Follow `nextCursor` for the next page. ' +
-      'With `asOf` (auditor role): the timeline exactly as it stood then, same filters and shape.',
+      'With `asOf` (auditor role): the timeline exactly as it stood then, same filters and shape. ' +
+      'With `q`: only the entries matching it (title, summary, actors, sources\' titles, each kind\'s own text), best first, ties in recording order, ' +
+      'the same filters, paged by `nextCursor`; `order` does not apply and `asOf` cannot be combined with it. ' +
+      'Syntax: words (all must match, in any form: sign finds signed), "a phrase", prefix*, a OR b; a quote not closed or a lone OR is a 400 naming q.',
   })
   @ApiSlugParam()
   @ApiQueryFrom(ListEntriesQuery)
@@ -69,17 +72,7 @@ export class EntriesController {
   @ApiResponse({ status: 304, description: 'Not Modified: If-None-Match matched the ETag; no body.' })
   @ApiErrors({ 400: true, 404: 'No such timeline (code timeline_not_found).' })
   list(@Param('slug', SlugParam) slug: string, @Query() query: ListEntriesQuery) {
-    const page = this.entries.listSerialized({
-      timeline: slug,
-      kind: query.kind,
-      actor: query.actor,
-      from: query.from,
-      to: query.to,
-      order: query.order ?? 'asc',
-      limit: query.limit ?? 50,
-      cursor: query.cursor,
-      includeRetracted: query.includeRetracted === 'true',
-    }, query.asOf);
+    const page = this.entries.listSerialized({ ...filtersOf(query), timeline: slug, order: query.order ?? 'asc', q: query.q }, query.asOf);
     return Tagged.json(page.body, page.etag);
   }
 

@@ -80,6 +80,8 @@ export class EntriesService {
 
   list(query: EntryListQuery, asOf?: string): EntryPage {
     this.timelines.get(query.timeline); // 404 for an unknown timeline, not an empty page
+    // The index holds the entries as they stand, not as they stood.
+    if (asOf !== undefined && query.q !== undefined) throw new InvalidCommandError('q', 'cannot be combined with asOf');
     if (asOf === undefined) {
       // One synchronous read: the page and the checkpoint describe the same moment.
       return { ...this.readModel.entries(query), position: this.readModel.checkpoint() };

@@ -15,6 +15,14 @@ export interface EntryListQuery {
   limit: number;
   cursor?: string;
   includeRetracted: boolean;
+  /** Words to search for (see toFtsQuery): the page is then ranked by relevance, `order` aside. */
+  q?: string;
+}
+
+/** A search: a listing's filters, ranked by relevance; across timelines unless `timeline` is given. */
+export interface SearchQuery extends Omit<EntryListQuery, 'timeline' | 'order' | 'q'> {
+  q: string;
+  timeline?: string;
 }
 
 /** A page as the read model finds it: the API's page (@timeline/contracts) before the service adds its position. */
@@ -51,7 +59,7 @@ export function listEntriesAsOf(db: Database.Database, query: EntryListQuery, po
   return page(db, query, { from: versions, body: 'e.entry', actors: 'json' }, { asOf: position });
 }
 
-interface Source {
+export interface Source {
   from: string;
   body: string;
   /** Where an entry's actors are: the entry_actors table, or the version's own JSON. */
@@ -59,8 +67,38 @@ interface Source {
 }
 
 function page(db: Database.Database, query: EntryListQuery, source: Source, extra: Record<string, unknown>): EntryPage {
-  const where = ['e.timeline = @timeline'];
-  const params: Record<string, unknown> = { ...extra, timeline: query.timeline, limit: query.limit + 1 };
+  const params: Record<string, unknown> = { ...extra, limit: query.limit + 1 };
+  const where = filters(query, params, source.actors, source.body);
+  const direction = query.order === 'desc' ? 'DESC' : 'ASC';
+  if (query.cursor) {
+    const [occurredOn, recordedPosition] = decodeCursor(query.cursor, 'string');
+    where.push(`(e.occurred_on, e.recorded_position) ${query.order === 'desc' ? '<' : '>'} (@cOccurredOn, @cPosition)`);
+    params.cOccurredOn = occurredOn;
+    params.cPosition = recordedPosition;
+  }
+  const rows = db
+    .prepare(
+      `SELECT ${source.body} AS body, e.occurred_on, e.recorded_position FROM ${source.from}
+       WHERE ${where.join(' AND ')}
+       ORDER BY e.occurred_on ${direction}, e.recorded_position ${direction}
+       LIMIT @limit`,
+    )
+    .all(params) as Array<{ body: string; occurred_on: string; recorded_position: string }>;
+  return pageOf(rows, query.limit, (last) => encodeCursor(last.occurred_on, last.recorded_position));
+}
+
+/** The listing's filters on `e`, their values added to `params`. */
+export function filters(
+  query: Omit<SearchQuery, 'q'>,
+  params: Record<string, unknown>,
+  actors: Source['actors'],
+  body: string,
+): string[] {
+  const where: string[] = [];
+  if (query.timeline !== undefined) {
+    where.push('e.timeline = @timeline');
+    params.timeline = query.timeline;
+  }
   if (query.kind) {
     where.push('e.kind = @kind');
     params.kind = query.kind;
@@ -76,46 +114,36 @@ function page(db: Database.Database, query: EntryListQuery, source: Source, extr
   }
   if (query.actor) {
     where.push(
-      source.actors === 'entry_actors'
+      actors === 'entry_actors'
         ? 'EXISTS (SELECT 1 FROM entry_actors a WHERE a.entry_id = e.entry_id AND a.actor = @actor)'
-        : `EXISTS (SELECT 1 FROM json_each(${source.body}, '$.actors') a WHERE a.value = @actor)`,
+        : `EXISTS (SELECT 1 FROM json_each(${body}, '$.actors') a WHERE a.value = @actor)`,
     );
     params.actor = query.actor;
   }
-  const direction = query.order === 'desc' ? 'DESC' : 'ASC';
-  if (query.cursor) {
-    const [occurredOn, recordedPosition] = decodeCursor(query.cursor);
-    where.push(`(e.occurred_on, e.recorded_position) ${query.order === 'desc' ? '<' : '>'} (@cOccurredOn, @cPosition)`);
-    params.cOccurredOn = occurredOn;
-    params.cPosition = recordedPosition;
-  }
-  const rows = db
-    .prepare(
-      `SELECT ${source.body} AS body, e.occurred_on, e.recorded_position FROM ${source.from}
-       WHERE ${where.join(' AND ')}
-       ORDER BY e.occurred_on ${direction}, e.recorded_position ${direction}
-       LIMIT @limit`,
-    )
-    .all(params) as Array<{ body: string; occurred_on: string; recorded_position: string }>;
+  return where;
+}
 
-  const more = rows.length > query.limit;
-  const page = more ? rows.slice(0, query.limit) : rows;
+/** The first `limit` rows (one more was asked for, to know whether there is a next page). */
+export function pageOf<R extends { body: string }>(rows: R[], limit: number, cursorAfter: (last: R) => string): EntryPage {
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
   const last = page[page.length - 1];
   return {
     items: page.map((r) => JSON.parse(r.body) as EntryView),
-    nextCursor: more && last ? encodeCursor(last.occurred_on, last.recorded_position) : null,
+    nextCursor: more && last ? cursorAfter(last) : null,
   };
 }
 
-function encodeCursor(occurredOn: string, recordedPosition: string): string {
-  return Buffer.from(JSON.stringify([occurredOn, recordedPosition])).toString('base64url');
+/** A listing's cursor is [occurredOn, recordedPosition]; a search's, [rank, recordedPosition]. */
+export function encodeCursor(key: string | number, recordedPosition: string): string {
+  return Buffer.from(JSON.stringify([key, recordedPosition])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): [string, string] {
+export function decodeCursor<K extends 'string' | 'number'>(cursor: string, key: K): [K extends 'string' ? string : number, string] {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
-      return value as [string, string];
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === key && typeof value[1] === 'string') {
+      return value as [K extends 'string' ? string : number, string];
     }
   } catch {
     // fall through: any undecodable cursor is the client's error, not ours

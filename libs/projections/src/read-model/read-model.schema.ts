@@ -1,3 +1,5 @@
+import { SEARCH_INDEX_SQL } from './search-index';
+
 /**
  * The read model's tables. It can always be rebuilt from the log, which is why
  * it is a separate file with relaxed durability (see SqliteReadModel).
@@ -88,7 +90,7 @@ export const READ_MODEL_QUERY_INDEXES: ReadonlyArray<{ name: string; on: string 
 
 export const CREATE_QUERY_INDEXES = READ_MODEL_QUERY_INDEXES.map((i) => `CREATE INDEX IF NOT EXISTS ${i.name} ON ${i.on};`).join('\n');
 
-export const READ_MODEL_SCHEMA = `${READ_MODEL_TABLES_SQL}\n${CREATE_QUERY_INDEXES}`;
+export const READ_MODEL_SCHEMA = `${READ_MODEL_TABLES_SQL}\n${SEARCH_INDEX_SQL}\n${CREATE_QUERY_INDEXES}`;
 
 /**
  * How a rebuild's connections write (see SqliteRebuild). A cache with room
@@ -104,9 +106,9 @@ export const REBUILD_PRAGMAS = ['cache_size = -131072', 'synchronous = OFF'] as 
  * Bumped whenever the tables change. A read model of another version is
  * dropped and rebuilt from the log on open: it is a cache, the log is the truth.
  */
-export const READ_MODEL_VERSION = 5;
+export const READ_MODEL_VERSION = 6;
 
-/** The tables that hold the projection: what a reset empties and the digest covers. */
+/** The tables that hold the projection: what a reset empties and the digest covers (with the search index, see search-index.ts). */
 export const READ_MODEL_TABLES = ['checkpoint', 'timelines', 'entries', 'entry_actors', 'changes', 'dead_letters'] as const;
 
 /** Every table, the marker of an unfinished rebuild included: what a migration drops. */

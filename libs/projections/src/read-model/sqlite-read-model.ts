@@ -5,9 +5,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DeadLetterTable } from './dead-letter-table';
 import { deadLetterOf, isInfrastructureFailure, type DeadLetter } from './dead-letters';
-import { latestEntries, listEntries, listEntriesAsOf, type EntryListQuery, type EntryPage } from './entry-queries';
+import { searchEntries } from './entry-search';
+import { latestEntries, listEntries, listEntriesAsOf, type EntryListQuery, type EntryPage, type SearchQuery } from './entry-queries';
 import type { EntryView, TimelineView } from './entry-view';
 import { entryRow, ProjectionRows, toTimelineView, type TimelineRow } from './projection-rows';
+import { DROP_SEARCH_INDEX_SQL, SEARCH_INDEX_SQL, searchIndexByEntry } from './search-index';
 import { ALL_READ_MODEL_TABLES, CREATE_QUERY_INDEXES, READ_MODEL_SCHEMA, READ_MODEL_TABLES, READ_MODEL_VERSION } from './read-model.schema';
 import { SqliteRebuild } from './sqlite-rebuild';
 import { projectEvent, type EntryChange, type ProjectionTarget } from './timeline.projection';
@@ -122,7 +124,10 @@ export class SqliteReadModel implements TimelineReadModel {
   reset(): void {
     this.abandonRebuild();
     this.db.transaction(() => {
+      // Without the index's triggers, emptying the entries costs nothing per row.
+      this.db.exec(DROP_SEARCH_INDEX_SQL);
       for (const table of ALL_READ_MODEL_TABLES) this.db.exec(`DELETE FROM ${table}`);
+      this.db.exec(SEARCH_INDEX_SQL);
     })();
     this.cachedCheckpoint = null;
     this.letters.emptied();
@@ -150,7 +155,11 @@ export class SqliteReadModel implements TimelineReadModel {
   }
 
   entries(query: EntryListQuery): EntryPage {
-    return listEntries(this.db, query);
+    return query.q === undefined ? listEntries(this.db, query) : searchEntries(this.db, { ...query, q: query.q });
+  }
+
+  search(query: SearchQuery): EntryPage {
+    return searchEntries(this.db, query);
   }
 
   entriesAsOf(query: EntryListQuery, position: Position): EntryPage {
@@ -181,18 +190,21 @@ export class SqliteReadModel implements TimelineReadModel {
   }
 
   /**
-   * SHA-256 over every table in a fixed order: equal digests mean equal read
-   * models, which is how a rebuild proves it reproduced the original.
+   * SHA-256 over every table in a fixed order, and every token of the search
+   * index by entry: equal digests mean equal read models, which is how a
+   * rebuild proves it reproduced the original.
    */
   digest(): string {
     const hash = createHash('sha256');
-    for (const table of READ_MODEL_TABLES) {
-      hash.update(`\u0000${table}\u0000`);
-      for (const row of this.db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).iterate()) {
+    const update = (name: string, rows: Iterable<unknown>) => {
+      hash.update(`\u0000${name}\u0000`);
+      for (const row of rows) {
         hash.update(JSON.stringify(row));
         hash.update('\n');
       }
-    }
+    };
+    for (const table of READ_MODEL_TABLES) update(table, this.db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).iterate());
+    update('entries_fts', searchIndexByEntry(this.db));
     return hash.digest('hex');
   }
 
@@ -219,6 +231,7 @@ export class SqliteReadModel implements TimelineReadModel {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version !== READ_MODEL_VERSION) {
       this.db.transaction(() => {
+        this.db.exec(DROP_SEARCH_INDEX_SQL);
         for (const table of ALL_READ_MODEL_TABLES) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
         this.db.exec(READ_MODEL_SCHEMA);
         this.db.pragma(`user_version = ${READ_MODEL_VERSION}`);

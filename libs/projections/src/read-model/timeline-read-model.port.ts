@@ -1,6 +1,6 @@
 import type { Position, RecordedEvent } from '@timeline/event-store';
 import type { DeadLetter } from './dead-letters';
-import type { EntryListQuery, EntryPage } from './entry-queries';
+import type { EntryListQuery, EntryPage, SearchQuery } from './entry-queries';
 import type { EntryView, TimelineView } from './entry-view';
 import type { EntryChange } from './timeline.projection';
 
@@ -55,7 +55,15 @@ export interface TimelineReadModel {
   timeline(slug: string): TimelineView | undefined;
   timelines(): TimelineView[];
   entry(entryId: string): EntryView | undefined;
+  /** A timeline's entries; with `q`, those matching it, ranked by relevance (see SearchQuery). */
   entries(query: EntryListQuery): EntryPage;
+  /**
+   * Entries of every timeline matching `q` (title, summary, actors, sources'
+   * titles, each kind's own text), best first, ties in recording order; a
+   * correction is searched as corrected, a retracted entry only with
+   * includeRetracted. An unreadable `q` throws InvalidSearchQueryError.
+   */
+  search(query: SearchQuery): EntryPage;
   /** The timeline's entries exactly as they stood once the log reached `position`. */
   entriesAsOf(query: EntryListQuery, position: Position): EntryPage;
   /** The timeline's last `limit` entries by recording order, newest first, retracted ones included: what a feed shows. */
