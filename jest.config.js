@@ -9,7 +9,7 @@ const swc = ['@swc/jest', { ...swcrc, swcrc: false }];
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.(ts|js|mjs)$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|load-esm|file-type|uid|@standard-schema|token-types|strtok3|@tokenizer)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|load-esm|file-type|uid|@standard-schema|token-types|strtok3|@tokenizer|eventsource|eventsource-parser)/)'], // eventsource 5 ships ES modules only
   moduleNameMapper: { '^@timeline/(.*)$': '<rootDir>/libs/$1/src' },
 };
 module.exports = {

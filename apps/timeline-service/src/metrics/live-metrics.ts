@@ -8,6 +8,8 @@ export interface LiveSources {
   sockets?: () => number;
   /** Subscriptions (a socket following a timeline), e.g. () => subscriptions.subscriptionCount(). */
   subscriptions?: () => number;
+  /** Open SSE streams (GET /timelines/:slug/stream); each is also a subscription. */
+  sseStreams?: () => number;
 }
 
 /**
@@ -46,6 +48,14 @@ export class LiveMetrics {
         const count = self.sources.subscriptions?.();
         if (count === undefined) this.reset();
         else this.set(count);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}live_sse_streams`,
+      help: 'Open Server-Sent Events streams (GET /timelines/:slug/stream); each is also counted in live_subscriptions.',
+      registers,
+      collect() {
+        this.set(self.sources.sseStreams?.() ?? 0);
       },
     });
     this.subscribes = new Counter({ name: `${PREFIX}live_subscribes_total`, help: 'Accepted live subscribes.', registers });
