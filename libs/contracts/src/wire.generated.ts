@@ -216,6 +216,12 @@ relatedTo?: (string[] | null)
 export interface RetractEntryDto {
 reason: string
 }
+export interface StreamQuery {
+/**
+ * Receive every change after this position (e.g. the `position` of GET /timelines/:slug/entries). A Last-Event-ID header, which an EventSource sends when it reconnects, wins over it. Absent both: from now.
+ */
+after?: string
+}
 export interface AnnouncementFieldsDto {
 announcer: string
 stage: ("reported" | "announced" | "confirmed")
