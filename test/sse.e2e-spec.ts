@@ -8,7 +8,9 @@
  */
 import { EventSource } from 'eventsource';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { openFeed, type TimelineFeed } from '@timeline/client';
+import { request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { SseStreams } from '../apps/timeline-service/src/live/sse-streams';
 import { announcement, apiAt, expectError, expectFieldError, openTimeline, recordEntry, type Api, type Body, type Written } from './support/http';
 import { closeAllLive, connectLive, record, subscribeOk, type LiveUpdate } from './support/live-client';
@@ -168,6 +170,67 @@ describe('GET /timelines/:slug/stream', () => {
     expect(updates.length).toBeGreaterThan(0);
     expect(updates).toEqual(written.slice(0, updates.length));
     expect(messages.at(-1)).toMatchObject({ event: 'resync', data: JSON.stringify({ timeline: slug, reason: 'slow_consumer' }) });
+  });
+});
+
+describe("@timeline/client's feed over SSE (openFeed({ transport: 'sse' }))", () => {
+  const until = async (done: () => boolean, what: string) => {
+    const deadline = Date.now() + 5000;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  let feed: TimelineFeed | undefined;
+  afterEach(() => feed?.close());
+
+  it('delivers every change after the snapshot, and after a dropped connection exactly what was missed', async () => {
+    const slug = await openTimeline(api(), 'sse-client');
+    const before = await recordEntry(api(), slug, announcement({ title: 'In the snapshot' }));
+    const updates: LiveUpdate[] = [];
+    const streams = new Set<Socket>();
+    const track = (request: IncomingMessage) => request.url?.includes('/stream') && streams.add(request.socket);
+    const server = service().app.getHttpServer() as Server;
+    server.on('request', track);
+    const states: string[] = [];
+    feed = openFeed({ baseUrl: service().url, transport: 'sse', reconnectAfterServerDisconnectMs: 50, onConnection: (state) => states.push(state) });
+    const subscription = feed.subscribe(slug, { onUpdate: (u) => updates.push(u as LiveUpdate) }, { after: before.position });
+    expect(await subscription.ready).toBe(before.position);
+    const written = [await recordEntry(api(), slug, announcement({ title: 'Live' }))];
+    await until(() => updates.length === 1, 'the live update');
+    expect(streams.size).toBe(1);
+    streams.forEach((socket) => socket.destroy()); // the stream drops; the client reconnects
+    server.off('request', track);
+    written.push(await recordEntry(api(), slug, announcement({ title: 'Missed' })));
+    written.push(await correct(api(), written[1]!.entryId, 0, { title: 'Missed, corrected' }));
+    await until(() => updates.length === 3, 'the missed updates');
+    written.push(await recordEntry(api(), slug, announcement({ title: 'After' })));
+    await until(() => updates.length === 4, 'the update after the reconnect');
+    expect(updates.map((u) => u.position)).toEqual(written.map((w) => w.position));
+    expect(updates.map((u) => u.type)).toEqual(['entry.recorded', 'entry.recorded', 'entry.corrected', 'entry.recorded']);
+    expect(subscription.position).toBe(written.at(-1)!.position);
+    expect(states.filter((state) => state === 'connected')).toHaveLength(2);
+  });
+
+  it('asks onResync past the replay bound and continues after its position; refuses an unknown timeline as not_found', async () => {
+    const slug = await openTimeline(api(), 'sse-client-resync');
+    const first = await recordEntry(api(), slug, announcement());
+    for (let i = 0; i <= MAX_REPLAY; i++) await recordEntry(api(), slug, announcement({ title: `Entry ${i}` }));
+    const head = (await api().get(`/timelines/${slug}/entries?limit=1`)).body.position as string;
+    const updates: LiveUpdate[] = [];
+    const resyncs: string[] = [];
+    feed = openFeed({ baseUrl: service().url, transport: 'sse', reconnectAfterServerDisconnectMs: 50 });
+    feed.subscribe(slug, { onUpdate: (u) => updates.push(u as LiveUpdate), onResync: (e) => (resyncs.push(e.reason), head) }, { after: first.position });
+    await until(() => resyncs.length === 1, 'the resync');
+    const after = await recordEntry(api(), slug, announcement({ title: 'After the reload' }));
+    await until(() => updates.length === 1, 'the update after the reload');
+    expect(resyncs).toEqual(['resync_required']);
+    expect(updates[0]!.position).toBe(after.position);
+
+    const errors: string[] = [];
+    feed.subscribe('no-such-timeline', { onUpdate: () => undefined, onError: (e) => errors.push(e.code) });
+    await until(() => errors.length === 1, 'the refusal');
+    expect(errors).toEqual(['not_found']);
   });
 });
 
