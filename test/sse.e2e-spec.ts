@@ -72,6 +72,11 @@ describe('GET /timelines/:slug/stream', () => {
     expect(reader.comments[0]).toMatch(/^ ?heartbeat$/);
     expect(reader.retries).toEqual([2000]);
     expect(reader.messages).toEqual([]);
+    // Counted as the live sockets are.
+    const metrics = await (await fetch(`${service().url}/metrics`)).text();
+    const open = service().app.get(SseStreams).count();
+    expect(open).toBeGreaterThanOrEqual(1);
+    expect(metrics).toContain(`\ntimeline_live_sse_streams ${open}\n`);
   });
 
   it('resumes after ?after= or Last-Event-ID (which wins): what was missed, in order, then live', async () => {

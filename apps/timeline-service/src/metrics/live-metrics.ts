@@ -6,7 +6,7 @@ import { AppMetrics, PREFIX } from './app-metrics';
 export interface LiveSources {
   /** Connected sockets of the /live namespace, e.g. () => namespace.sockets.size. */
   sockets?: () => number;
-  /** Subscriptions (a socket following a timeline), e.g. () => subscriptions.subscriptionCount(). */
+  /** Subscriptions (a socket or an SSE stream following a timeline), e.g. () => subscriptions.subscriptionCount(). */
   subscriptions?: () => number;
   /** Open SSE streams (GET /timelines/:slug/stream); each is also a subscription. */
   sseStreams?: () => number;
@@ -42,7 +42,7 @@ export class LiveMetrics {
     });
     new Gauge({
       name: `${PREFIX}live_subscriptions`,
-      help: 'Live subscriptions: a socket following a timeline.',
+      help: 'Live subscriptions: a socket or an SSE stream following a timeline.',
       registers,
       collect() {
         const count = self.sources.subscriptions?.();
