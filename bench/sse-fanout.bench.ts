@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Benchmark, BenchFigures, BenchOptions } from './lib/bench';
-import { entryBody, forkWorker, median, openTimeline, percentile, recordEntry, round, split, wallNow, type Answer, type Worker } from './workers/protocol';
+import { entryBody, forkWorker, median, openTimeline, percentile, publishPaced, recordEntry, round, split, wallNow, type Answer, type Worker } from './workers/protocol';
 
 const RATE_PER_S = 25;
 const WARMUP_S = 1;
@@ -50,24 +50,7 @@ async function measure(worker: 'clients.ts' | 'sse-clients.ts', base: string, se
     await Promise.all(workers.map((w, i) => w.request('connect', { url: base, timeline: SLUG, count: counts[i] }, 120_000)));
     await server.request('subscriptions', { count: sizes.clients, timeoutMs: 10_000 });
     log(`  ${worker}: ${sizes.clients} clients following in ${Math.round(wallNow() - t)} ms`);
-    // Open loop: entry i is sent at start + i / rate, whatever the answers do.
-    const total = RATE_PER_S * (WARMUP_S + sizes.windowS);
-    const warmup = RATE_PER_S * WARMUP_S;
-    const t0: Record<string, number> = {};
-    let last = '';
-    const start = wallNow() + 50;
-    const sent: Promise<void>[] = [];
-    for (let i = 1; i <= total; i++) {
-      const wait = start + ((i - 1) * 1000) / RATE_PER_S - wallNow();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait)); // pacing, not synchronisation
-      sent.push(
-        publish(i).then(({ position, at }) => {
-          if (i > warmup) t0[position] = at;
-          if (position > last) last = position;
-        }),
-      );
-    }
-    await Promise.all(sent);
+    const { t0, last } = await publishPaced(publish, RATE_PER_S, WARMUP_S, sizes.windowS);
     const answers = await Promise.all(workers.map((w) => w.request<Collected>('collect', { t0, last, timeoutMs: 60_000 }, 90_000)));
     const reachAll = Object.entries(t0)
       .map(([position, at]) => Math.max(...answers.map((a) => a.allAt[position] ?? Number.POSITIVE_INFINITY)) - at)
@@ -135,14 +118,14 @@ async function trial(sizes: Sizes, workDir: string, log: (m: string) => void): P
   try {
     const { port } = await floorServer.request<Answer & { port: number }>('start', {}, 60_000);
     const base = `http://127.0.0.1:${port}`;
-    let position = 0;
+    // The floor numbers the updates itself (in the order it writes them) and answers the position.
     const publish: Publish = async (i) => {
-      const update: Update = { ...template, position: String(++position).padStart(20, '0'), entry: { ...template.entry, title: `${String(template.entry['title'])}-${i}` } };
+      const update = { ...template, entry: { ...template.entry, title: `${String(template.entry['title'])}-${i}` } };
       const reply = await fetch(`${base}/broadcast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(update) });
-      await reply.text();
+      const text = await reply.text();
       const at = wallNow();
       if (reply.status !== 201) throw new Error(`floor broadcast answered ${reply.status}`);
-      return { position: update.position, at };
+      return { position: (JSON.parse(text) as { position: string }).position, at };
     };
     const floor = await measure('sse-clients.ts', base, floorServer, publish, sizes, log);
     return { socket, sse, floor };

@@ -49,6 +49,7 @@ async function startOurs(): Promise<number> {
 /** The floor of SSE fan-out: res.write of one preformatted message to every open response. */
 async function startSseFloor(): Promise<number> {
   const streams = new Set<ServerResponse>();
+  let sent = 0;
   const http = createServer((request: IncomingMessage, response: ServerResponse) => {
     if (request.method === 'GET' && request.url?.endsWith('/stream')) {
       response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform' });
@@ -61,7 +62,8 @@ async function startSseFloor(): Promise<number> {
     const chunks: Buffer[] = [];
     request.on('data', (c: Buffer) => chunks.push(c));
     request.on('end', () => {
-      const update = JSON.parse(Buffer.concat(chunks).toString()) as { position: string; type: string };
+      // Numbered here, as they are written: concurrent POSTs may arrive out of the order they were sent in.
+      const update = { ...(JSON.parse(Buffer.concat(chunks).toString()) as { type: string }), position: String(++sent).padStart(20, '0') };
       const frame = `id: ${update.position}\nevent: ${update.type}\ndata: ${JSON.stringify(update)}\n\n`;
       for (const stream of streams) stream.write(frame);
       response.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ position: update.position }));

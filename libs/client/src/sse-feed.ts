@@ -1,4 +1,5 @@
 import { TimelineClient } from './http-client';
+import { deliverUpdate, endFollowing, startFollowing, type Followed as FollowedTimeline } from './followed';
 import { LiveFeed, LiveFeedError, type ConnectionState, type LiveFeedOptions, type LiveHandlers, type Subscription } from './live-client';
 import type { LiveUpdate, Position, ResyncEvent } from './types';
 
@@ -72,13 +73,9 @@ export class SseParser {
   }
 }
 
-interface Followed {
-  timeline: string;
-  handlers: LiveHandlers;
-  position: Position | null;
+interface Followed extends FollowedTimeline {
+  /** Aborts the stream being read. */
   abort: AbortController | null;
-  ended: boolean;
-  settle: { resolve(position: Position | null): void; reject(error: LiveFeedError): void } | null;
 }
 
 /** The live feed over SSE; see LiveFeed for the contract, which is the same. */
@@ -96,20 +93,10 @@ export class SseFeed implements TimelineFeed {
   subscribe(timeline: string, handlers: LiveHandlers, options: { after?: Position | null } = {}): Subscription {
     if (this.closed) throw new LiveFeedError('closed', 'the live feed is closed', timeline);
     if (this.followed.has(timeline)) throw new LiveFeedError('invalid', `already subscribed to '${timeline}'`, timeline);
-    let settle!: Followed['settle'];
-    const ready = new Promise<Position | null>((resolve, reject) => (settle = { resolve, reject }));
-    ready.catch(() => undefined);
-    const entry: Followed = { timeline, handlers, position: options.after ?? null, abort: null, ended: false, settle };
-    this.followed.set(timeline, entry);
+    const entry: Followed = { timeline, handlers, position: options.after ?? null, abort: null, ended: false, settle: null };
+    const subscription = startFollowing(this.followed, entry, () => this.unsubscribe(timeline));
     void this.follow(entry);
-    return {
-      timeline,
-      ready,
-      get position() {
-        return entry.position;
-      },
-      unsubscribe: () => this.unsubscribe(timeline),
-    };
+    return subscription;
   }
 
   positionOf(timeline: string): Position | null {
@@ -167,7 +154,7 @@ export class SseFeed implements TimelineFeed {
     const parser = new SseParser((message) => {
       if (message.event === 'resync') resync = JSON.parse(message.data) as ResyncEvent;
       else if (message.event === 'shutdown') this.options.onShutdown?.(JSON.parse(message.data) as { reason: string });
-      else if (message.event.startsWith('entry.')) this.deliver(entry, JSON.parse(message.data) as LiveUpdate);
+      else if (message.event.startsWith('entry.')) deliverUpdate(entry, JSON.parse(message.data) as LiveUpdate);
     });
     const reader = body.getReader();
     const decoder = new TextDecoder();
@@ -178,14 +165,6 @@ export class SseFeed implements TimelineFeed {
     }
     if (!entry.ended) this.connection('disconnected', 'the stream ended');
     return resync;
-  }
-
-  private deliver(entry: Followed, update: LiveUpdate): void {
-    if (entry.ended) return;
-    // Positions are zero-padded, so string order is log order.
-    if (entry.position !== null && update.position <= entry.position) return;
-    entry.position = update.position;
-    entry.handlers.onUpdate(update);
   }
 
   /** As LiveFeed: slow_consumer resumes from the last position by itself; resync_required asks onResync for a new one. */
@@ -204,13 +183,7 @@ export class SseFeed implements TimelineFeed {
   }
 
   private end(entry: Followed, error: LiveFeedError, report: boolean): void {
-    if (entry.ended) return;
-    entry.ended = true;
-    entry.abort?.abort();
-    this.followed.delete(entry.timeline);
-    entry.settle?.reject(error);
-    entry.settle = null;
-    if (report) entry.handlers.onError?.(error);
+    if (endFollowing(this.followed, entry, error, report)) entry.abort?.abort();
   }
 
   private connection(state: ConnectionState, detail?: string): void {
