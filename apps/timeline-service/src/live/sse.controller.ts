@@ -38,8 +38,7 @@ export class SseController {
   @ApiTextResponse(200, 'The event stream; it stays open.', ['text/event-stream'])
   @ApiErrors({
     400: 'A malformed `after` or Last-Event-ID; `errors` names it.',
-    401: 'Reads are not public and no valid bearer token was sent.',
-    403: "The token's role may not read.",
+    401: 'Reads are not public (PUBLIC_READS=false) and no bearer token was sent, or the token is not a valid API key.',
     404: 'No such timeline (code timeline_not_found).',
   })
   stream(
