@@ -64,7 +64,7 @@ async function startSseFloor(): Promise<number> {
     request.on('end', () => {
       // Numbered here, as they are written: concurrent POSTs may arrive out of the order they were sent in.
       const update = { ...(JSON.parse(Buffer.concat(chunks).toString()) as { type: string }), position: String(++sent).padStart(20, '0') };
-      const frame = `id: ${update.position}\nevent: ${update.type}\ndata: ${JSON.stringify(update)}\n\n`;
+      const frame = Buffer.from(`id: ${update.position}\nevent: ${update.type}\ndata: ${JSON.stringify(update)}\n\n`);
       for (const stream of streams) stream.write(frame);
       response.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ position: update.position }));
     });

@@ -25,8 +25,8 @@ function connection(capacity: number) {
 describe('SseClient', () => {
   it('writes a change as one message: id its position, event its type, data its JSON on one line', () => {
     const change = update('00000000000000000042', 'entry.corrected');
-    expect(sseFrame(change)).toBe(`id: 00000000000000000042\nevent: entry.corrected\ndata: ${JSON.stringify(change)}\n\n`);
-    expect(sseFrame(change).split('\n')).toHaveLength(5); // the newline in the title stays escaped
+    expect(sseFrame(change).toString()).toBe(`id: 00000000000000000042\nevent: entry.corrected\ndata: ${JSON.stringify(change)}\n\n`);
+    expect(sseFrame(change).toString().split('\n')).toHaveLength(5); // the newline in the title stays escaped
     expect(sseFrame(change)).toBe(sseFrame(change));
   });
 

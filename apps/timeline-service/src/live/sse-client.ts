@@ -26,10 +26,11 @@ export interface ResyncMessage {
  * data line). Kept per update object, which LiveSubscriptions shares between
  * every client it sends one change to: encoded once for all streams.
  */
-const frames = new WeakMap<LiveUpdate, string>();
-export function sseFrame(update: LiveUpdate): string {
+const frames = new WeakMap<LiveUpdate, Buffer>();
+export function sseFrame(update: LiveUpdate): Buffer {
   let frame = frames.get(update);
-  if (frame === undefined) frames.set(update, (frame = `id: ${update.position}\nevent: ${update.type}\ndata: ${JSON.stringify(update)}\n\n`));
+  // A Buffer, so no stream encodes it again (a string is measured and encoded on every write).
+  if (frame === undefined) frames.set(update, (frame = Buffer.from(`id: ${update.position}\nevent: ${update.type}\ndata: ${JSON.stringify(update)}\n\n`)));
   return frame;
 }
 
@@ -63,7 +64,7 @@ export class SseClient implements LiveClient {
   sendBatch(_timeline: string, updates: readonly LiveUpdate[]): void {
     // One write for the whole replay: SSE has no batch message, but a reader
     // parses a chunk of many messages as cheaply as one.
-    this.write(updates.map(sseFrame).join(''));
+    this.write(Buffer.concat(updates.map(sseFrame)));
   }
 
   queued(): number {
@@ -99,8 +100,8 @@ export class SseClient implements LiveClient {
     return !this.ended;
   }
 
-  private write(text: string): void {
-    if (this.ended || text === '') return;
+  private write(text: string | Buffer): void {
+    if (this.ended || text.length === 0) return;
     if (this.response.write(text)) this.pending = 0;
     else this.pending++;
   }
