@@ -35,6 +35,8 @@ describe('SseClient', () => {
     const client = new SseClient('c', response, () => undefined);
     for (let i = 1; i <= 3; i++) client.send(update(String(i).padStart(20, '0')));
     expect(client.queued()).toBe(3);
+    client.heartbeat(); // nothing more for a reader that is not reading
+    expect(client.queued()).toBe(3);
     const drained = new Promise((resolve) => response.once('drain', resolve));
     release();
     await drained;

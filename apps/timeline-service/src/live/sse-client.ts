@@ -75,9 +75,13 @@ export class SseClient implements LiveClient {
     this.end(resyncFrame({ timeline, reason }));
   }
 
-  /** A comment line: keeps proxies from closing an idle stream, and is ignored by readers. */
+  /**
+   * A comment line: keeps proxies from closing an idle stream, and is ignored
+   * by readers. Not while earlier writes still wait: the stream is not idle,
+   * and a reader that stopped reading must not collect heartbeats without bound.
+   */
   heartbeat(): void {
-    this.write(': heartbeat\n\n');
+    if (this.pending === 0) this.write(': heartbeat\n\n');
   }
 
   /**

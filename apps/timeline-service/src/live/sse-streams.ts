@@ -53,6 +53,8 @@ export class SseStreams implements OnModuleInit, BeforeApplicationShutdown {
    */
   start(timeline: string, after: Position | undefined, response: ServerResponse): void {
     if (!this.readModel.timeline(timeline)) throw new TimelineNotFoundError(timeline);
+    // Gone already (its 'close' has been and will not come again): nothing to follow for it.
+    if (response.destroyed) return;
     const id = `sse:${++this.sequence}`;
     const subscriptions = this.fanout.subscriptions;
     const client = new SseClient(id, response, () => {
