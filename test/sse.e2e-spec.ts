@@ -243,8 +243,8 @@ describe('GET /timelines/:slug/stream when reads are not public', () => {
   const READER = 'reader-key-0123456789abcdef';
   const EDITOR = 'editor-key-0123456789abcdef';
 
-  it('answers 401 without a token or with a wrong one, streams to a reader, and ends its streams on shutdown', async () => {
-    const s = await startService({ API_KEYS: `desk:reader:${READER},jane:editor:${EDITOR}`, PUBLIC_READS: 'false' });
+  it('answers 401 without a token or with a wrong one, streams to a reader within the subscribe limit, and ends its streams on shutdown', async () => {
+    const s = await startService({ API_KEYS: `desk:reader:${READER},jane:editor:${EDITOR}`, PUBLIC_READS: 'false', RATE_LIMIT_SUBSCRIBES_PER_MINUTE: '3' });
     let stopped = false;
     try {
       const editor = apiAt(s.url);
@@ -257,6 +257,10 @@ describe('GET /timelines/:slug/stream when reads are not public', () => {
       expect(reader.status).toBe(200);
       const posted = await editor.post(`/timelines/${slug}/entries`, announcement(), { authorization: `Bearer ${EDITOR}` });
       expect((await reader.waitForMessages(1))[0]!.id).toBe(posted.body.position);
+      // Opening a stream is a subscribe, limited as the socket's are (3 a minute here).
+      const more = [await openSse(url, { authorization: `Bearer ${READER}` }), await openSse(url, { authorization: `Bearer ${READER}` })];
+      expect(more.map((r) => r.status)).toEqual([200, 200]);
+      expectError(await editor.get(`/timelines/${slug}/stream`, { authorization: `Bearer ${READER}` }), 429, 'too_many_requests');
       // app.close() with the stream still open: it says so, ends the stream, and does not hang.
       await s.stop();
       stopped = true;

@@ -10,7 +10,7 @@ import {
   type OnGatewayDisconnect,
   type OnGatewayInit,
 } from '@nestjs/websockets';
-import { InjectThrottlerStorage, ThrottlerException, type ThrottlerStorage } from '@nestjs/throttler';
+import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import { TimelineNotFoundError } from '@timeline/domain';
 import { TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
 import type { Namespace, Socket } from 'socket.io';
@@ -23,6 +23,7 @@ import { ApiKeyRegistry } from '../auth/api-keys';
 import { principalOf, socketAuth } from '../auth/socket-auth';
 import { sendReplay, type LiveSubscriptions } from './live-subscriptions';
 import { LiveFanout } from './live-fanout';
+import { countSubscribe } from './subscribe-limit';
 import { LiveMetrics } from '../metrics/live-metrics';
 import { LiveExceptionFilter, type LiveFailure } from './live-exception.filter';
 
@@ -79,11 +80,7 @@ export class LiveGateway
     const reply = replyTo(ack);
     // Counted before anything else, so invalid subscribes are limited too. Awaited
     // here, outside the synchronous step below that must not be interleaved.
-    const client = principalOf(socket)?.name ?? socket.handshake.address;
-    const limit = this.config.rateLimitSubscribesPerMinute;
-    const { isBlocked } = await this.throttle.increment(`subscribe:${client}`, 60_000, limit, 0, 'subscribes');
-    // The exception the HTTP write limit throws: too_many_requests, `rate_limited` on the feed.
-    if (isBlocked) throw new ThrottlerException(`too many subscribes: at most ${limit} per minute for this client`);
+    await countSubscribe(this.throttle, principalOf(socket)?.name ?? socket.handshake.address, this.config.rateLimitSubscribesPerMinute);
     const { timeline, after, batch } = parse(SubscribeMessage, payload);
     if (!this.readModel.timeline(timeline)) throw new TimelineNotFoundError(timeline);
     const liveClient = liveClientOf(socket, this.batches);

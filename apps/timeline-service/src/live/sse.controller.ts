@@ -1,19 +1,27 @@
-import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Position } from '@timeline/event-store';
 import type { Response } from 'express';
-import { Requires } from '../auth/access';
+import { Requires, type AuthenticatedRequest } from '../auth/access';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.module';
 import { InvalidHeaderError } from '../common/http-errors';
 import { SlugParam } from '../common/route-params';
 import { POSITION } from '../common/validators';
 import { ApiErrors, ApiQueryFrom, ApiSlugParam, ApiTextResponse } from '../openapi/decorators';
 import { StreamQuery } from './dto/stream-query.dto';
 import { SseStreams } from './sse-streams';
+import { countSubscribe } from './subscribe-limit';
 
 @ApiTags('live')
 @Controller()
 export class SseController {
-  constructor(private readonly streams: SseStreams) {}
+  constructor(
+    private readonly streams: SseStreams,
+    @InjectThrottlerStorage() private readonly throttle: ThrottlerStorage,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Get('timelines/:slug/stream')
   @Requires('read')
@@ -40,14 +48,19 @@ export class SseController {
     400: 'A malformed `after` or Last-Event-ID; `errors` names it.',
     401: 'Reads are not public (PUBLIC_READS=false) and no bearer token was sent, or the token is not a valid API key.',
     404: 'No such timeline (code timeline_not_found).',
+    429: 'More than RATE_LIMIT_SUBSCRIBES_PER_MINUTE streams opened and socket subscribes by this key or address (code too_many_requests).',
   })
-  stream(
+  async stream(
     @Param('slug', SlugParam) slug: string,
     @Query() query: StreamQuery,
     @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: AuthenticatedRequest,
     @Res() response: Response,
-  ): void {
-    this.streams.start(slug, resumeFrom(lastEventId, query.after), response);
+  ): Promise<void> {
+    const after = resumeFrom(lastEventId, query.after);
+    // Opening a stream is a subscribe: the same budget as the socket's.
+    await countSubscribe(this.throttle, request.principal?.name ?? request.ip ?? 'unknown', this.config.rateLimitSubscribesPerMinute);
+    this.streams.start(slug, after, response);
   }
 }
 
