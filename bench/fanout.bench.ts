@@ -27,10 +27,11 @@ import {
 } from './workers/protocol';
 
 const RATE_PER_S = 25;
-const WARMUP_S = 1;
+export const WARMUP_S = 1;
 const SLUG = 'fanout-bench';
 
-interface Sizes {
+/** How many clients, in how many worker processes, for how long (shared with sse-fanout.bench.ts). */
+export interface Sizes {
   clients: number;
   workers: number;
   windowS: number;
@@ -56,7 +57,7 @@ interface Mem extends Answer {
 
 type Update = { timeline: string; position: string; type: string; entry: Record<string, unknown> };
 
-function sizesFor(quick: boolean): Sizes {
+export function sizesFor(quick: boolean): Sizes {
   return quick ? { clients: 500, workers: 2, windowS: 4 } : { clients: 2000, workers: 4, windowS: 10 };
 }
 

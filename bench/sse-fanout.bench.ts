@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sizesFor, WARMUP_S, type Sizes } from './fanout.bench';
 import type { Benchmark, BenchFigures, BenchOptions } from './lib/bench';
 import { entryBody, forkWorker, median, openTimeline, percentile, publishPaced, recordEntry, round, split, wallNow, type Answer, type Worker } from './workers/protocol';
 
@@ -24,14 +25,7 @@ import { entryBody, forkWorker, median, openTimeline, percentile, publishPaced, 
  * figure measures the queue): this measures one change reaching every client.
  */
 const RATE_PER_S = 4;
-const WARMUP_S = 1;
 const SLUG = 'sse-fanout-bench';
-
-interface Sizes {
-  clients: number;
-  workers: number;
-  windowS: number;
-}
 
 /** How one change reached every client: the time to the last of them, and each delivery. */
 interface Reach {
@@ -46,7 +40,6 @@ type Update = { timeline: string; position: string; type: string; entry: Record<
 type Publish = (i: number) => Promise<{ position: string; at: number }>;
 type Collected = Answer & { latencies: number[]; allAt: Record<string, number>; missing: number; duplicates: number };
 
-const sizesFor = (quick: boolean): Sizes => (quick ? { clients: 500, workers: 2, windowS: 4 } : { clients: 2000, workers: 4, windowS: 10 });
 
 /** `clients` followers in worker processes (clients.ts: socket.io; sse-clients.ts: SSE), the paced writes, what they saw. */
 async function measure(worker: 'clients.ts' | 'sse-clients.ts', base: string, server: Worker, publish: Publish, sizes: Sizes, log: (m: string) => void): Promise<Reach> {
