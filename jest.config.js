@@ -9,7 +9,7 @@ const swc = ['@swc/jest', { ...swcrc, swcrc: false }];
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.(ts|js|mjs)$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|load-esm|file-type|uid|@standard-schema|token-types|strtok3|@tokenizer|feed)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|load-esm|file-type|uid|@standard-schema|token-types|strtok3|@tokenizer|feed|eventsource|eventsource-parser)/)'], // feed 6 and eventsource 5 ship ES modules only
   moduleNameMapper: { '^@timeline/(.*)$': '<rootDir>/libs/$1/src' },
 };
 module.exports = {

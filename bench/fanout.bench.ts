@@ -17,6 +17,7 @@ import {
   median,
   openTimeline,
   percentile,
+  publishPaced,
   recordEntry,
   round,
   split,
@@ -26,10 +27,11 @@ import {
 } from './workers/protocol';
 
 const RATE_PER_S = 25;
-const WARMUP_S = 1;
+export const WARMUP_S = 1;
 const SLUG = 'fanout-bench';
 
-interface Sizes {
+/** How many clients, in how many worker processes, for how long (shared with sse-fanout.bench.ts). */
+export interface Sizes {
   clients: number;
   workers: number;
   windowS: number;
@@ -55,7 +57,7 @@ interface Mem extends Answer {
 
 type Update = { timeline: string; position: string; type: string; entry: Record<string, unknown> };
 
-function sizesFor(quick: boolean): Sizes {
+export function sizesFor(quick: boolean): Sizes {
   return quick ? { clients: 500, workers: 2, windowS: 4 } : { clients: 2000, workers: 4, windowS: 10 };
 }
 
@@ -125,25 +127,7 @@ async function phase(
     log(`  ${kind}: ${sizes.clients} clients connected and subscribed in ${Math.round(wallNow() - t)} ms`);
     const after = await server.request<Mem>('mem');
 
-    // Open loop: entry i is sent at start + i / rate, whatever the answers do.
-    const total = RATE_PER_S * (WARMUP_S + sizes.windowS);
-    const warmup = RATE_PER_S * WARMUP_S;
-    const t0: Record<string, number> = {};
-    let last = '';
-    const start = wallNow() + 50;
-    const sent: Promise<void>[] = [];
-    for (let i = 1; i <= total; i++) {
-      const due = start + ((i - 1) * 1000) / RATE_PER_S;
-      const wait = due - wallNow();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait)); // pacing, not synchronisation
-      sent.push(
-        publish(i).then(({ position, at }) => {
-          if (i > warmup) t0[position] = at;
-          if (position > last) last = position;
-        }),
-      );
-    }
-    await Promise.all(sent);
+    const { t0, last } = await publishPaced(publish, RATE_PER_S, WARMUP_S, sizes.windowS);
     const answers = await Promise.all(
       workers.map((w) => w.request<Answer & { latencies: number[]; missing: number; duplicates: number }>('collect', { t0, last, timeoutMs: 60_000 }, 90_000)),
     );

@@ -19,6 +19,7 @@ export const SUITE: ReadonlyArray<{ name: string; module: string; exportName: st
   { name: 'http_record', module: 'http.bench.ts', exportName: 'httpRecord' },
   { name: 'query', module: 'http.bench.ts', exportName: 'query' },
   { name: 'fanout', module: 'fanout.bench.ts', exportName: 'fanout' },
+  { name: 'sse_fanout', module: 'sse-fanout.bench.ts', exportName: 'sseFanout' },
   { name: 'rebuild', module: 'rebuild.bench.ts', exportName: 'rebuild' },
   { name: 'resume', module: 'resume.bench.ts', exportName: 'resume' },
   { name: 'search', module: 'search.bench.ts', exportName: 'search' },

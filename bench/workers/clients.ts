@@ -5,7 +5,8 @@
  * IPC requests:
  * - `connect` {url, timeline, count} → opens and subscribes `count` sockets; {positions}
  * - `collect` {t0: {position: wallMs}, last, timeoutMs} → once every socket has
- *   received `last`, the latencies (receipt − t0) of every delivery of a position in t0
+ *   received `last`, the latencies (receipt − t0) of every delivery of a position in t0,
+ *   and per position the time the last socket got it (`allAt`)
  * - `disconnect` → closes every socket (client side)
  * - `reconnect` {last, timeoutMs, batch} → every socket reconnects at once and subscribes
  *   after the last position it saw (with `batch: true` when `batch`, as our own
@@ -121,18 +122,21 @@ serveRequests(async (request) => {
       const t0 = request['t0'] as Record<string, number>;
       await waitForAll(String(request['last']), Number(request['timeoutMs'] ?? 30_000));
       const latencies: number[] = [];
+      const allAt: Record<string, number> = {};
       let missing = 0;
       for (const [position, start] of Object.entries(t0)) {
         const times = receipts.get(position) ?? [];
         missing += clients.length - times.length;
         for (const at of times) latencies.push(Math.round((at - start) * 100) / 100);
+        if (times.length > 0) allAt[position] = Math.max(...times);
       }
       const duplicates = clients.reduce((n, c) => n + c.duplicates, 0);
-      return { latencies, missing, duplicates };
+      return { latencies, allAt, missing, duplicates };
     }
     case 'disconnect': {
       recording = false;
       for (const client of clients) client.socket.disconnect();
+      if (request['forget'] === true) clients.length = 0; // gone for good (sse-fanout), not to reconnect (resume)
       return {};
     }
     case 'reconnect': {

@@ -232,3 +232,34 @@ export async function openTimeline(base: string, slug: string): Promise<string> 
 export function split(n: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(n / parts) + (i < n % parts ? 1 : 0)).filter((c) => c > 0);
 }
+
+/**
+ * Open loop: publish(i) for i = 1, 2, ... at `ratePerS`, each at start + (i - 1) / rate whatever
+ * the answers do, for `warmupS` then `windowS` seconds. Resolves once all are answered, with the
+ * time each position after the warm-up was answered (t0) and the highest position.
+ */
+export async function publishPaced(
+  publish: (i: number) => Promise<{ position: string; at: number }>,
+  ratePerS: number,
+  warmupS: number,
+  windowS: number,
+): Promise<{ t0: Record<string, number>; last: string }> {
+  const total = ratePerS * (warmupS + windowS);
+  const warmup = ratePerS * warmupS;
+  const t0: Record<string, number> = {};
+  let last = '';
+  const start = wallNow() + 50;
+  const sent: Promise<void>[] = [];
+  for (let i = 1; i <= total; i++) {
+    const wait = start + ((i - 1) * 1000) / ratePerS - wallNow();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait)); // pacing, not synchronisation
+    sent.push(
+      publish(i).then(({ position, at }) => {
+        if (i > warmup) t0[position] = at;
+        if (position > last) last = position;
+      }),
+    );
+  }
+  await Promise.all(sent);
+  return { t0, last };
+}

@@ -2,7 +2,9 @@
  * The server under test in its own process, so that its CPU and memory are
  * apart from the load generator's. `server.ts ours <dataDir>` runs the real
  * service (createApp); `server.ts floor` runs a plain socket.io server that
- * broadcasts to a room what POST /broadcast gives it.
+ * broadcasts to a room what POST /broadcast gives it; `server.ts sse-floor` a
+ * bare node:http server that writes what POST /broadcast gives it, as one SSE
+ * message, to every open GET /timelines/:slug/stream response.
  *
  * IPC requests: `start` → {port}; `mem` → process.memoryUsage() after a full
  * GC (run with --expose-gc); `subscriptions` {count, timeoutMs} → resolves once
@@ -44,6 +46,34 @@ async function startOurs(): Promise<number> {
   return (app.getHttpServer().address() as AddressInfo).port;
 }
 
+/** The floor of SSE fan-out: res.write of one preformatted message to every open response. */
+async function startSseFloor(): Promise<number> {
+  const streams = new Set<ServerResponse>();
+  let sent = 0;
+  const http = createServer((request: IncomingMessage, response: ServerResponse) => {
+    if (request.method === 'GET' && request.url?.endsWith('/stream')) {
+      response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform' });
+      response.write('retry: 2000\n\n');
+      streams.add(response);
+      response.on('close', () => streams.delete(response));
+      return;
+    }
+    if (request.method !== 'POST' || request.url !== '/broadcast') return void response.writeHead(404).end();
+    const chunks: Buffer[] = [];
+    request.on('data', (c: Buffer) => chunks.push(c));
+    request.on('end', () => {
+      // Numbered here, as they are written: concurrent POSTs may arrive out of the order they were sent in.
+      const update = { ...(JSON.parse(Buffer.concat(chunks).toString()) as { type: string }), position: String(++sent).padStart(20, '0') };
+      const frame = Buffer.from(`id: ${update.position}\nevent: ${update.type}\ndata: ${JSON.stringify(update)}\n\n`);
+      for (const stream of streams) stream.write(frame);
+      response.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ position: update.position }));
+    });
+  });
+  countSubscriptions = () => streams.size;
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return (http.address() as AddressInfo).port;
+}
+
 async function startFloor(): Promise<number> {
   const http = createServer((request: IncomingMessage, response: ServerResponse) => {
     if (request.method !== 'POST' || request.url !== '/broadcast') {
@@ -79,7 +109,7 @@ async function startFloor(): Promise<number> {
 serveRequests(async (request) => {
   switch (request.cmd) {
     case 'start':
-      return { port: mode === 'floor' ? await startFloor() : await startOurs() };
+      return { port: mode === 'floor' ? await startFloor() : mode === 'sse-floor' ? await startSseFloor() : await startOurs() };
     case 'mem': {
       const gc = (globalThis as { gc?: () => void }).gc;
       if (gc) {

@@ -1,6 +1,6 @@
 /**
  * @timeline/client: the timeline service's HTTP API and live feed, typed.
- * Runs in Node 20+ and in browsers; its only dependency is socket.io-client.
+ * Runs in Node 20+ and in browsers; its only dependency is socket.io-client (the SSE feed needs only fetch).
  */
 export * from './types';
 export { TimelineApiError, isErrorBody } from './errors';
@@ -24,3 +24,4 @@ export {
   type LiveSocketOptions,
   type Subscription,
 } from './live-client';
+export { openFeed, SseFeed, SseParser, type FeedOptions, type TimelineFeed } from './sse-feed';

@@ -1,4 +1,5 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { deliverUpdate, endFollowing, startFollowing, type Followed as FollowedTimeline } from './followed';
 import type { LiveAck, LiveErrorCode, LiveUpdate, LiveUpdates, Position, ResyncEvent, ShutdownEvent, SubscribeMessage } from './types';
 
 export type LiveSocketOptions = Partial<ManagerOptions & SocketOptions>;
@@ -79,16 +80,11 @@ export interface LiveFeedOptions extends LiveConnectionOptions {
   reconnectAfterServerDisconnectMs?: number | null;
 }
 
-interface Followed {
-  timeline: string;
-  handlers: LiveHandlers;
-  position: Position | null;
+interface Followed extends FollowedTimeline {
   /** Counts subscribe attempts, so the ack of a superseded one (before a reconnect) is ignored. */
   attempt: number;
   /** A resync is in progress: updates are ignored until it re-subscribes. */
   resyncing: boolean;
-  ended: boolean;
-  settle: { resolve(position: Position | null): void; reject(error: LiveFeedError): void } | null;
 }
 
 /**
@@ -171,21 +167,10 @@ export class LiveFeed {
   subscribe(timeline: string, handlers: LiveHandlers, options: { after?: Position | null } = {}): Subscription {
     if (this.closed) throw new LiveFeedError('closed', 'the live feed is closed', timeline);
     if (this.followed.has(timeline)) throw new LiveFeedError('invalid', `already subscribed to '${timeline}'`, timeline);
-    let settle!: Followed['settle'];
-    const ready = new Promise<Position | null>((resolve, reject) => (settle = { resolve, reject }));
-    // Callers who rely on onError need not also handle `ready`.
-    ready.catch(() => undefined);
-    const entry: Followed = { timeline, handlers, position: options.after ?? null, attempt: 0, resyncing: false, ended: false, settle };
-    this.followed.set(timeline, entry);
+    const entry: Followed = { timeline, handlers, position: options.after ?? null, attempt: 0, resyncing: false, ended: false, settle: null };
+    const subscription = startFollowing(this.followed, entry, () => this.unsubscribe(timeline));
     this.sendSubscribe(entry);
-    return {
-      timeline,
-      ready,
-      get position() {
-        return entry.position;
-      },
-      unsubscribe: () => this.unsubscribe(timeline),
-    };
+    return subscription;
   }
 
   /** The last position received for a timeline, or null. */
@@ -250,11 +235,7 @@ export class LiveFeed {
 
   private onUpdate(update: LiveUpdate): void {
     const entry = this.followed.get(update.timeline);
-    if (!entry || entry.ended || entry.resyncing) return;
-    // Positions are zero-padded, so string order is log order.
-    if (entry.position !== null && update.position <= entry.position) return;
-    entry.position = update.position;
-    entry.handlers.onUpdate(update);
+    if (!entry?.resyncing) deliverUpdate(entry, update);
   }
 
   private resync(entry: Followed, event: ResyncEvent): void {
@@ -285,11 +266,6 @@ export class LiveFeed {
   }
 
   private end(entry: Followed, error: LiveFeedError, report: boolean): void {
-    if (entry.ended) return;
-    entry.ended = true;
-    this.followed.delete(entry.timeline);
-    entry.settle?.reject(error);
-    entry.settle = null;
-    if (report) entry.handlers.onError?.(error);
+    endFollowing(this.followed, entry, error, report);
   }
 }

@@ -220,6 +220,12 @@ relatedTo?: (string[] | null)
 export interface RetractEntryDto {
 reason: string
 }
+export interface StreamQuery {
+/**
+ * Receive every change after this position (e.g. the `position` of GET /timelines/:slug/entries). A Last-Event-ID header, which an EventSource sends when it reconnects, wins over it. Absent both: from now.
+ */
+after?: string
+}
 export interface SearchEntriesQuery {
 /**
  * Words to find in the title, summary, actors, sources' titles and the kind's own text (all must match, in any form: sign finds signed); "a phrase"; a prefix*; a OR b. Anything else is text. A quote not closed, an OR with nothing on one side or no word at all is a 400 naming q.

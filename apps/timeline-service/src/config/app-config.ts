@@ -50,6 +50,9 @@ export class Environment {
   @IsOptional() @Transform(toInt) @IsInt() @Min(5) @Max(60_000)
   POLL_INTERVAL_MS?: number;
 
+  @IsOptional() @Transform(toInt) @IsInt() @Min(50) @Max(600_000)
+  SSE_HEARTBEAT_MS?: number;
+
   @IsOptional() @IsString()
   API_KEYS?: string;
 
@@ -113,6 +116,8 @@ export interface AppConfig {
   liveMaxReplay: number;
   /** How often the embedded store looks for events written by other processes. */
   pollIntervalMs: number;
+  /** How often an idle SSE stream gets a comment line, so proxies do not close it (SSE_HEARTBEAT_MS). */
+  sseHeartbeatMs: number;
   /** Empty: development mode, everything allowed (and said loudly at start). */
   apiKeys: ApiKey[];
   /** Queries and the live feed without a token. */
@@ -188,6 +193,8 @@ export function configFrom(values: Environment, { tty = process.stdout.isTTY ===
     liveMaxQueued: values.LIVE_MAX_QUEUED ?? 5000,
     liveMaxReplay: values.LIVE_MAX_REPLAY ?? 2000,
     pollIntervalMs: values.POLL_INTERVAL_MS ?? 50,
+    // Well under the 30-60 s idle timeouts of common proxies and load balancers (nginx, ALB).
+    sseHeartbeatMs: values.SSE_HEARTBEAT_MS ?? 15_000,
     apiKeys,
     publicReads: values.PUBLIC_READS ?? true,
     production,
@@ -215,6 +222,7 @@ const KEYS = [
   'LIVE_MAX_QUEUED',
   'LIVE_MAX_REPLAY',
   'POLL_INTERVAL_MS',
+  'SSE_HEARTBEAT_MS',
   'API_KEYS',
   'API_KEYS_FILE',
   'PUBLIC_READS',

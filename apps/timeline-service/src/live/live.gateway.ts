@@ -1,4 +1,4 @@
-import { Inject, Logger, UseFilters, type BeforeApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, UseFilters, type BeforeApplicationShutdown } from '@nestjs/common';
 import {
   Ack,
   ConnectedSocket,
@@ -10,9 +10,9 @@ import {
   type OnGatewayDisconnect,
   type OnGatewayInit,
 } from '@nestjs/websockets';
-import { InjectThrottlerStorage, ThrottlerException, type ThrottlerStorage } from '@nestjs/throttler';
+import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import { TimelineNotFoundError } from '@timeline/domain';
-import { Projector, TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
+import { TIMELINE_READ_MODEL, type TimelineReadModel } from '@timeline/projections';
 import type { Namespace, Socket } from 'socket.io';
 import type { AppConfig } from '../config/app-config';
 import { RequestValidationError, validateInto } from '../common/request-validation';
@@ -21,7 +21,9 @@ import { MAX_MESSAGE_BYTES, SubscribeMessage, UnsubscribeMessage } from './dto/l
 import { liveClientOf, queuedPackets, ReplayBatches } from './live-session';
 import { ApiKeyRegistry } from '../auth/api-keys';
 import { principalOf, socketAuth } from '../auth/socket-auth';
-import { LiveSubscriptions, sendReplay } from './live-subscriptions';
+import { sendReplay, type LiveSubscriptions } from './live-subscriptions';
+import { LiveFanout } from './live-fanout';
+import { countSubscribe } from './subscribe-limit';
 import { LiveMetrics } from '../metrics/live-metrics';
 import { LiveExceptionFilter, type LiveFailure } from './live-exception.filter';
 
@@ -39,39 +41,30 @@ type LiveAnswer = { ok: true; position?: string | null } | LiveFailure;
 @UseFilters(LiveExceptionFilter)
 @WebSocketGateway({ namespace: '/live', maxHttpBufferSize: 64 * 1024 })
 export class LiveGateway
-  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown
+  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown
 {
   @WebSocketServer() private readonly namespace!: Namespace;
   private readonly logger = new Logger('Live');
   private readonly subscriptions: LiveSubscriptions;
   /** Batched replays (`subscribe` with `batch: true`), encoded once per resume position and shared. */
   readonly batches = new ReplayBatches();
-  private stopListening: (() => void) | null = null;
   private closing = false;
 
   constructor(
     @Inject(TIMELINE_READ_MODEL) private readonly readModel: TimelineReadModel,
-    private readonly projector: Projector,
+    fanout: LiveFanout,
     private readonly keys: ApiKeyRegistry,
     @InjectThrottlerStorage() private readonly throttle: ThrottlerStorage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: LiveMetrics,
   ) {
-    this.subscriptions = new LiveSubscriptions(readModel, { maxQueued: config.liveMaxQueued, maxReplay: config.liveMaxReplay }, metrics);
+    this.subscriptions = fanout.subscriptions;
   }
 
   afterInit(namespace: Namespace): void {
     namespace.use(socketAuth(this.keys, this.config));
     // Read at scrape time: exact, and nothing to keep in step on the hot path.
     this.metrics.track({ sockets: () => namespace.sockets.size, subscriptions: () => this.subscriptions.subscriptionCount() });
-  }
-
-  onModuleInit(): void {
-    this.stopListening = this.projector.onChanges((changes) => this.subscriptions.publish(changes));
-  }
-
-  onModuleDestroy(): void {
-    this.stopListening?.();
   }
 
   handleConnection(socket: Socket): void {
@@ -87,11 +80,7 @@ export class LiveGateway
     const reply = replyTo(ack);
     // Counted before anything else, so invalid subscribes are limited too. Awaited
     // here, outside the synchronous step below that must not be interleaved.
-    const client = principalOf(socket)?.name ?? socket.handshake.address;
-    const limit = this.config.rateLimitSubscribesPerMinute;
-    const { isBlocked } = await this.throttle.increment(`subscribe:${client}`, 60_000, limit, 0, 'subscribes');
-    // The exception the HTTP write limit throws: too_many_requests, `rate_limited` on the feed.
-    if (isBlocked) throw new ThrottlerException(`too many subscribes: at most ${limit} per minute for this client`);
+    await countSubscribe(this.throttle, principalOf(socket)?.name ?? socket.handshake.address, this.config.rateLimitSubscribesPerMinute);
     const { timeline, after, batch } = parse(SubscribeMessage, payload);
     if (!this.readModel.timeline(timeline)) throw new TimelineNotFoundError(timeline);
     const liveClient = liveClientOf(socket, this.batches);

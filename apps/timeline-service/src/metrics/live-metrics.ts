@@ -6,8 +6,10 @@ import { AppMetrics, PREFIX } from './app-metrics';
 export interface LiveSources {
   /** Connected sockets of the /live namespace, e.g. () => namespace.sockets.size. */
   sockets?: () => number;
-  /** Subscriptions (a socket following a timeline), e.g. () => subscriptions.subscriptionCount(). */
+  /** Subscriptions (a socket or an SSE stream following a timeline), e.g. () => subscriptions.subscriptionCount(). */
   subscriptions?: () => number;
+  /** Open SSE streams (GET /timelines/:slug/stream); each is also a subscription. */
+  sseStreams?: () => number;
 }
 
 /**
@@ -40,12 +42,20 @@ export class LiveMetrics {
     });
     new Gauge({
       name: `${PREFIX}live_subscriptions`,
-      help: 'Live subscriptions: a socket following a timeline.',
+      help: 'Live subscriptions: a socket or an SSE stream following a timeline.',
       registers,
       collect() {
         const count = self.sources.subscriptions?.();
         if (count === undefined) this.reset();
         else this.set(count);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}live_sse_streams`,
+      help: 'Open Server-Sent Events streams (GET /timelines/:slug/stream); each is also counted in live_subscriptions.',
+      registers,
+      collect() {
+        this.set(self.sources.sseStreams?.() ?? 0);
       },
     });
     this.subscribes = new Counter({ name: `${PREFIX}live_subscribes_total`, help: 'Accepted live subscribes.', registers });
