@@ -35,7 +35,7 @@ export const SEEDED = 'japan-ukraine-support';
 const CONFIG_VARIABLES = [
   'PORT', 'HOST', 'DATA_DIR', 'SEED_ON_START', 'SEED_DIR', 'EVENTSTORE_CONNECTION_STRING', 'READ_MODEL_FILE',
   'API_KEYS', 'API_KEYS_FILE', 'NODE_ENV', 'LOG_LEVEL', 'LOG_FORMAT', 'PUBLIC_READS', 'CORS_ORIGINS', 'PUBLIC_BASE_URL',
-  'EMBED_ORIGINS',
+  'EMBED_ORIGINS', 'SSE_HEARTBEAT_MS',
 ];
 
 function cleanEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
